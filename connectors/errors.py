@@ -1,0 +1,23 @@
+"""The connectors' small error tree. Messages say what was actually received."""
+
+from ecoute.errors import EcouteError
+
+
+class ConnectorError(EcouteError):
+    """Base of connector failures."""
+
+
+class SourceUnavailable(ConnectorError):
+    """The source could not be reached or read at all (dead host, missing file)."""
+
+
+class RateLimited(ConnectorError):
+    """The source asked us to slow down."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ParseError(ConnectorError):
+    """One record could not be understood; it goes to quarantine with this message."""

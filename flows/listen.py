@@ -1,0 +1,143 @@
+"""The `listen` flow: collect -> load -> enrich -> topics -> detect -> report.
+
+Tasks open the warehouse themselves (DuckDB allows one writer, and a connection is not
+something to pass between tasks). Only collection does I/O that can fail transiently, so
+only it retries; a source that still fails is recorded and the others go on.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from ecoute import pipeline
+from ecoute.settings import Settings, load_settings
+from warehouse.connection import connect
+
+
+@task(name="collect", cache_policy=NO_CACHE)
+def collect(settings: Settings, source_name: str) -> pipeline.Collected:
+    source = next(s for s in settings.sources if s.name == source_name)
+    collected = pipeline.collect_source(settings, source)
+    if collected.error:
+        raise RuntimeError(collected.error)  # raised so Prefect retries it
+    return collected
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load(settings: Settings, collected: list[pipeline.Collected]) -> dict[str, Any]:
+    stats: dict[str, Any] = {}
+    with connect(settings.warehouse.path) as con:
+        pipeline.sync_brands(con, settings.brands)
+        for item in collected:
+            loaded, quarantined = pipeline.load_batch(con, item.batch)
+            stats[item.source] = {"received": loaded.received, "new": loaded.inserted, "quarantined": quarantined}
+    return stats
+
+
+@task(name="enrich", cache_policy=NO_CACHE)
+def enrich(settings: Settings) -> dict[str, Any]:
+    from models.enrich import Enricher
+
+    logger = get_run_logger()
+    with connect(settings.warehouse.path) as con:
+        total = pipeline.pending_count(con)
+        if total == 0:
+            return {"enriched": 0}
+        enricher = Enricher.load(settings.models.encoder, settings.models.sentiment)
+        logger.info("enriching %d mentions with %s", total, enricher.identities)
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            with Progress(transient=True) as bar:
+                job = bar.add_task("enriching", total=total)
+                done = pipeline.enrich_pending(
+                    con, enricher, batch_size=settings.models.batch_size, progress=lambda n: bar.advance(job, n)
+                )
+        else:
+            seen = 0
+
+            def report(n: int) -> None:
+                nonlocal seen
+                seen += n
+                logger.info("enriched %d/%d", seen, total)
+
+            done = pipeline.enrich_pending(con, enricher, batch_size=settings.models.batch_size, progress=report)
+    return {"enriched": done, "models": enricher.identities}
+
+
+@task(name="topics", cache_policy=NO_CACHE)
+def topics(settings: Settings) -> dict[str, Any]:
+    from models.encoder import load_encoder
+
+    encoder = load_encoder(settings.models.encoder)  # only its identity is needed: embeddings are stored
+    with connect(settings.warehouse.path) as con:
+        return pipeline.update_topics(con, settings, encoder.identity)
+
+
+@task(name="detect", cache_policy=NO_CACHE)
+def detect(settings: Settings) -> dict[str, Any]:
+    from warehouse.detect import detect as run_detectors
+    from warehouse.detect import store_findings
+
+    with connect(settings.warehouse.path) as con:
+        findings = run_detectors(con, settings.brands, settings.detection)
+        store_findings(con, findings)
+    return {"findings": len(findings), "headlines": [f.headline for f in findings]}
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report(settings: Settings) -> dict[str, str]:
+    from ecoute.reports import write_report
+
+    written: dict[str, str] = {}
+    with connect(settings.warehouse.path) as con:
+        period = pipeline.report_period(con, settings.reports.period_days)
+        if period is None:
+            return written
+        for brand in settings.brands:
+            paths = write_report(con, brand, settings.brands, settings.reports.dir, period_start=period[0], period_end=period[1])
+            written[brand.name] = str(paths.html)
+            written[f"{brand.name} (markdown)"] = str(paths.markdown)
+    return written
+
+
+@flow(name="listen", log_prints=True)
+def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None) -> dict[str, Any]:
+    """Collect from every configured source (or only `sources`), then enrich, detect and report."""
+    settings = load_settings(Path(settings_path))
+    logger = get_run_logger()
+    run_id = str(flow_run.get_id() or uuid.uuid4())
+    with connect(settings.warehouse.path) as con:
+        pipeline.start_run(con, run_id, "listen")
+    stats: dict[str, Any] = {"run_id": run_id, "failed_sources": {}}
+    status = "failed"
+    try:
+        names = [s.name for s in settings.sources if not sources or s.name in sources]
+        retrying = collect.with_options(
+            retries=settings.collection.retries, retry_delay_seconds=settings.collection.retry_delay_seconds
+        )
+        collected = []
+        for name in names:
+            state = retrying(settings, name, return_state=True)
+            if state.is_completed():
+                collected.append(state.result())
+            else:
+                stats["failed_sources"][name] = str(state.message or state.name)
+                logger.warning("source %s failed: %s", name, stats["failed_sources"][name])
+        stats["load"] = load(settings, collected)
+        stats["enrich"] = enrich(settings)
+        stats["topics"] = topics(settings)
+        stats["detect"] = detect(settings)
+        stats["reports"] = report(settings)
+        status = "partial" if stats["failed_sources"] else "completed"
+        return stats
+    finally:
+        with connect(settings.warehouse.path) as con:
+            pipeline.finish_run(con, run_id, status, stats)

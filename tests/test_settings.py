@@ -1,0 +1,57 @@
+"""Settings: one TOML file, validated with errors that name the key."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from ecoute.errors import SettingsError
+from ecoute.settings import load_settings, parse_settings
+
+MINIMAL = {"brands": [{"name": "Zelia"}], "sources": [{"name": "export", "kind": "file", "path": "m.jsonl"}]}
+
+
+def test_example_settings_file_is_valid(tmp_path: Path) -> None:
+    """The file `ecoute init` writes must load as it is."""
+    path = tmp_path / "ecoute.toml"
+    path.write_text((resources.files("ecoute") / "templates" / "ecoute.example.toml").read_text())
+    settings = load_settings(path)
+    assert [b.name for b in settings.brands] == ["Zelia", "Norvo"]
+    assert settings.sources[0].path == tmp_path / "exports" / "mentions.jsonl"
+
+
+def test_relative_paths_are_taken_from_the_settings_folder(tmp_path: Path) -> None:
+    """A settings file works whatever folder the command is run from."""
+    settings = parse_settings(MINIMAL, base_dir=tmp_path)
+    assert settings.warehouse.path == tmp_path / "ecoute-data" / "ecoute.duckdb"
+    assert settings.sources[0].path == tmp_path / "m.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"brands": [{"nme": "Zelia"}]}, "brands[0].name: Field required"),  # a typo in a key
+        ({"brands": [{"name": "Zelia"}], "extra": 1}, "extra: Extra inputs are not permitted"),  # unknown section
+        ({"sources": [{"name": "x", "kind": "file"}]}, "a file source needs `path`"),  # missing required setting
+        ({"sources": [{"name": "x", "kind": "ftp", "path": "a"}]}, "sources[0].kind"),  # unknown connector
+        ({"brands": [{"name": "A", "competitors": ["B"]}]}, "unknown brand 'B'"),  # dangling competitor
+        ({"models": {"batch_size": 0}}, "models.batch_size"),  # out of range
+        ({"brands": [{"name": "A"}, {"name": "a"}]}, "brand names must be unique"),  # duplicate brand
+    ],
+)
+def test_invalid_settings_name_the_key(change: dict, expected: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        parse_settings({**MINIMAL, **change})
+    assert expected in str(error.value)
+
+
+def test_missing_and_broken_files_are_clear_errors(tmp_path: Path) -> None:
+    """No traceback for a missing file or bad TOML: a message that says what to do."""
+    with pytest.raises(SettingsError, match="ecoute init"):
+        load_settings(tmp_path / "absent.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[brands]\nname = 'x'\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings(broken)

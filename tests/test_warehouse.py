@@ -1,0 +1,101 @@
+"""The warehouse: recorded migrations, idempotent loads, a clear error on a held lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ecoute.records import Engagement, Mention, Rejected
+from warehouse.connection import connect
+from warehouse.dictionary import undocumented
+from warehouse.errors import MigrationError, WarehouseLocked
+from warehouse.load import quarantine, upsert_mentions
+from warehouse.migrate import Migration, migrate
+
+
+def mention(native_id: str, *, likes: int = 1, text: str = "Zelia is great") -> Mention:
+    moment = datetime(2026, 10, 1, 12) + timedelta(minutes=int(native_id))
+    return Mention(
+        source="export", native_id=native_id, text=text, published_at=moment, collected_at=moment,
+        brands=("Zelia",), engagement=Engagement(likes=likes), raw={"id": native_id},
+    )
+
+
+def counts(con) -> dict[str, int]:
+    tables = ("mentions", "quarantine", "enrichments", "topics", "findings", "schema_migrations")
+    return {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
+
+
+def test_migrations_are_recorded_and_run_once(warehouse_path: Path) -> None:
+    """Opening the warehouse twice applies each migration once."""
+    with connect(warehouse_path) as con:
+        first = con.sql("SELECT version, name FROM schema_migrations").fetchall()
+        assert first[0] == (1, "init")
+        assert migrate(con) == []
+    with connect(warehouse_path) as con:
+        assert con.sql("SELECT version, name FROM schema_migrations").fetchall() == first
+
+
+def test_an_edited_migration_is_refused(warehouse_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Editing an applied migration would silently diverge the schema: it is an error."""
+    import warehouse.migrate as module
+
+    with connect(warehouse_path) as con:
+        edited = [Migration(m.version, m.name, m.text + "\n-- edited") for m in module.available()]
+        monkeypatch.setattr(module, "available", lambda: edited)
+        with pytest.raises(MigrationError, match="changed after it was applied"):
+            migrate(con)
+
+
+def test_loading_the_same_mentions_twice_changes_nothing(warehouse_path: Path) -> None:
+    """Upserts on (source, native id): a second load adds no row; engagement is refreshed."""
+    with connect(warehouse_path) as con:
+        first = upsert_mentions(con, [mention("1"), mention("2"), mention("2")])
+        assert (first.received, first.inserted) == (3, 2)
+        before = counts(con)
+        second = upsert_mentions(con, [mention("1", likes=9), mention("2")])
+        assert second.inserted == 0 and second.already_present == 2
+        assert counts(con) == before
+        assert con.sql("SELECT likes FROM mentions WHERE native_id = '1'").fetchall() == [(9,)]
+
+
+def test_quarantine_keeps_a_bad_record_once_and_counts_returns(warehouse_path: Path) -> None:
+    """A malformed record is kept with its reason; seeing it again does not duplicate it."""
+    bad = Rejected(source="export", reason="line 3: not valid JSON", payload="{oops")
+    with connect(warehouse_path) as con:
+        quarantine(con, [bad])
+        quarantine(con, [bad])
+        assert con.sql("SELECT reason, payload, times_seen FROM quarantine").fetchall() == [
+            ("line 3: not valid JSON", "{oops", 2)
+        ]
+
+
+def test_every_column_analysts_see_is_documented(warehouse_path: Path) -> None:
+    """The data dictionary covers every table and view column."""
+    with connect(warehouse_path) as con:
+        assert undocumented(con) == []
+
+
+def test_a_held_warehouse_is_a_clear_error(warehouse_path: Path) -> None:
+    """A second process gets WarehouseLocked, not a raw DuckDB IOException."""
+    with connect(warehouse_path):
+        pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse_path)!r}); print('held', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with pytest.raises(WarehouseLocked, match="in use by another process"):
+            with connect(warehouse_path):
+                pass
+        assert time.monotonic() - started < 10
+    finally:
+        holder.kill()
+        holder.wait()

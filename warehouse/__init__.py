@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: schema migrations, loads (upserts), SQL marts and the data dictionary."""

@@ -1,0 +1,1 @@
+UPDATE runs SET finished_at = now()::TIMESTAMP, status = $status, stats = $stats WHERE run_id = $run_id;

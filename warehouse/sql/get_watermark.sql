@@ -1,0 +1,1 @@
+SELECT position FROM watermarks WHERE source = $source AND brand = $brand;
