@@ -18,7 +18,10 @@ class BrandMatcher:
 
     def __init__(self, brands: Sequence[Brand]) -> None:
         self._patterns = [
-            (brand.name, re.compile("|".join(rf"(?<!\w)[@#]?{re.escape(t)}(?!\w)" for t in brand.all_terms), re.IGNORECASE))
+            (
+                brand.name,
+                re.compile("|".join(rf"(?<!\w)[@#]?{re.escape(t)}(?!\w)" for t in brand.all_terms), re.IGNORECASE),
+            )
             for brand in brands
         ]
         self._handles = {normalise_handle(h): brand.name for brand in brands for h in brand.handles}

@@ -105,9 +105,7 @@ def parse_record(record: Record, source: Source, context: CollectContext, matche
     )
 
 
-def parse_records(
-    records: Iterable[Record | Rejected], source: Source, context: CollectContext
-) -> tuple[Batch, int]:
+def parse_records(records: Iterable[Record | Rejected], source: Source, context: CollectContext) -> tuple[Batch, int]:
     """Mentions and rejections from rows; also returns how many rows matched no brand."""
     matcher = BrandMatcher(context.brands)
     batch = Batch()
@@ -121,7 +119,9 @@ def parse_records(
         except ParseError as error:
             author = source.mapping.author
             payload = _scrubbed(record, source.mapping, "(removed)") if author and record.get(author) else record
-            batch.rejected.append(Rejected(source.name, str(error), json.dumps(payload, ensure_ascii=False, default=str)))
+            batch.rejected.append(
+                Rejected(source.name, str(error), json.dumps(payload, ensure_ascii=False, default=str))
+            )
             continue
         if mention is None:
             off_topic += 1
@@ -138,10 +138,16 @@ def _jsonl_records(path: Path, source_name: str) -> Iterator[Record | Rejected]:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as error:
-                yield Rejected(source_name, f"line {number}: not valid JSON ({error.msg} at column {error.colno})", line.rstrip("\n"))
+                yield Rejected(
+                    source_name,
+                    f"line {number}: not valid JSON ({error.msg} at column {error.colno})",
+                    line.rstrip("\n"),
+                )
                 continue
             if not isinstance(value, dict):
-                yield Rejected(source_name, f"line {number}: expected a JSON object, got {type(value).__name__}", line.rstrip("\n"))
+                yield Rejected(
+                    source_name, f"line {number}: expected a JSON object, got {type(value).__name__}", line.rstrip("\n")
+                )
                 continue
             yield value
 
@@ -167,7 +173,9 @@ def read_records(path: Path, file_format: str | None, source_name: str) -> Itera
         return _csv_records(path)
     if file_format == "parquet":
         return _parquet_records(path)
-    raise SourceUnavailable(f"{source_name}: cannot tell the format of {path.name}; set `format` to jsonl, csv or parquet")
+    raise SourceUnavailable(
+        f"{source_name}: cannot tell the format of {path.name}; set `format` to jsonl, csv or parquet"
+    )
 
 
 class FileConnector:

@@ -5,9 +5,7 @@ Library errors stay typed everywhere else; only here do they become friendly mes
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -113,7 +111,9 @@ def _print_outcome(stats: dict[str, Any], warehouse_path: Path) -> None:
     for name, reason in stats.get("failed_sources", {}).items():
         err.print(f"[yellow]source {name} failed:[/] {reason}")
     for name, load in stats.get("load", {}).items():
-        console.print(f"source {name}: {load['received']} mentions read, {load['new']} new, {load['quarantined']} quarantined")
+        console.print(
+            f"source {name}: {load['received']} mentions read, {load['new']} new, {load['quarantined']} quarantined"
+        )
     console.print(f"enriched: {stats.get('enrich', {}).get('enriched', 0)}")
     detect = stats.get("detect", {})
     console.print(f"findings: {detect.get('findings', 0)}")
@@ -147,7 +147,9 @@ def run(
 @app.command()
 @friendly
 def demo(
-    directory: Annotated[Path, typer.Option("--dir", help="Folder for the demo corpus, warehouse and reports.")] = Path("ecoute-demo"),
+    directory: Annotated[Path, typer.Option("--dir", help="Folder for the demo corpus, warehouse and reports.")] = Path(
+        "ecoute-demo"
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the generated corpus.")] = 7,
     scale: Annotated[float, typer.Option(help="Corpus size factor (1.0 = about 5,600 mentions).")] = 1.0,
 ) -> None:
@@ -172,7 +174,9 @@ def demo(
 def report(
     settings: SettingsOption = Path("ecoute.toml"),
     brand: Annotated[str | None, typer.Option(help="Only this brand.")] = None,
-    start: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD); default: period_days before the end.")] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First day (YYYY-MM-DD); default: period_days before the end.")
+    ] = None,
     end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default: the latest mention.")] = None,
 ) -> None:
     """Write the HTML report and Markdown digest from what the warehouse holds.
@@ -234,6 +238,31 @@ def status(settings: SettingsOption = Path("ecoute.toml")) -> None:
     from ecoute.settings import load_settings
 
     _print_counts(load_settings(settings).warehouse.path)
+
+
+@app.command()
+@friendly
+def serve(settings: SettingsOption = Path("ecoute.toml")) -> None:
+    """Serve the listen flow on the schedule from the settings file (needs a Prefect server: PREFECT_API_URL).
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api ecoute serve --settings ecoute.toml
+    """
+    from prefect.schedules import Cron
+
+    from ecoute.settings import load_settings
+    from flows.listen import listen
+
+    loaded = load_settings(settings)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise EcouteError(
+            "schedules need a running Prefect server: start one with "
+            "`prefect server start -b --host 127.0.0.1 --port 4200` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    listen.serve(
+        name="listen",
+        schedules=[Cron(loaded.schedule.cron, timezone=loaded.schedule.timezone)],
+        parameters={"settings_path": str(settings.resolve())},
+    )
 
 
 @app.command()

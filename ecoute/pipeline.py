@@ -74,7 +74,12 @@ def sync_brands(con: duckdb.DuckDBPyConnection, brands: Sequence[Brand]) -> None
             "competitors": [b.competitors for b in brands],
             "languages": [b.languages for b in brands],
         },
-        schema={"brand": pl.String, "terms": pl.List(pl.String), "competitors": pl.List(pl.String), "languages": pl.List(pl.String)},
+        schema={
+            "brand": pl.String,
+            "terms": pl.List(pl.String),
+            "competitors": pl.List(pl.String),
+            "languages": pl.List(pl.String),
+        },
     )
     insert_frame(con, "sync_brand_settings", "incoming_brands", frame)
 
@@ -99,7 +104,9 @@ def pending_count(con: duckdb.DuckDBPyConnection) -> int:
     return con.sql("SELECT count(*) FROM mentions ANTI JOIN enrichments USING (mention_id)").fetchall()[0][0]
 
 
-def enrich_pending(con: duckdb.DuckDBPyConnection, enricher: Any, *, batch_size: int, progress: Progress | None = None) -> int:
+def enrich_pending(
+    con: duckdb.DuckDBPyConnection, enricher: Any, *, batch_size: int, progress: Progress | None = None
+) -> int:
     """Enrich every mention that has no enrichment yet, batch by batch; returns how many."""
     done = 0
     identities = enricher.identities
@@ -124,7 +131,11 @@ def enrich_pending(con: duckdb.DuckDBPyConnection, enricher: Any, *, batch_size:
             }
         )
         embeddings = pl.DataFrame(
-            {"mention_id": ids, "encoder": identities["encoder"], "vector": result.embeddings.astype(np.float32).tolist()},
+            {
+                "mention_id": ids,
+                "encoder": identities["encoder"],
+                "vector": result.embeddings.astype(np.float32).tolist(),
+            },
             schema={"mention_id": pl.String, "encoder": pl.String, "vector": pl.List(pl.Float32)},
         )
         con.execute("BEGIN TRANSACTION")
@@ -158,12 +169,17 @@ def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_id
     if (path / "ecoute_topics.json").exists() or any(path.glob("*.json")):
         model = TopicModel.load(path)
     else:
-        window = run(con, "topic_fit_window", {"encoder": encoder_identity, "limit": settings.models.topic_fit_window}).fetchall()
+        window = run(
+            con, "topic_fit_window", {"encoder": encoder_identity, "limit": settings.models.topic_fit_window}
+        ).fetchall()
         if len(window) < settings.models.min_topic_size * 2:
             return {"fitted": False, "assigned": 0, "reason": f"only {len(window)} mentions; too few to fit topics"}
         stop_words = [term for brand in settings.brands for term in brand.all_terms]
-        model = TopicModel(min_topic_size=settings.models.min_topic_size, extra_stop_words=stop_words,
-                           max_fit_docs=settings.models.topic_fit_window)
+        model = TopicModel(
+            min_topic_size=settings.models.min_topic_size,
+            extra_stop_words=stop_words,
+            max_fit_docs=settings.models.topic_fit_window,
+        )
         model.fit([r[1] for r in window], _vectors(window))
         model.save(path)
         model = TopicModel.load(path)  # assign through the loaded model, as every later run will
@@ -178,7 +194,12 @@ def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_id
                 "topic_probability": assignment.probabilities,
                 "topic_model": model.identity,
             },
-            schema={"mention_id": pl.String, "topic_id": pl.Int32, "topic_probability": pl.Float64, "topic_model": pl.String},
+            schema={
+                "mention_id": pl.String,
+                "topic_id": pl.Int32,
+                "topic_probability": pl.Float64,
+                "topic_model": pl.String,
+            },
         )
         insert_frame(con, "assign_topics", "incoming_topics", frame)
     infos = model.topics()
@@ -193,8 +214,15 @@ def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_id
                 "representative": [list(t.representative_docs) for t in infos],
                 "fitted_at": _now(),
             },
-            schema={"topic_model": pl.String, "topic_id": pl.Int32, "label": pl.String, "keywords": pl.List(pl.String),
-                    "size": pl.Int32, "representative": pl.List(pl.String), "fitted_at": pl.Datetime("us")},
+            schema={
+                "topic_model": pl.String,
+                "topic_id": pl.Int32,
+                "label": pl.String,
+                "keywords": pl.List(pl.String),
+                "size": pl.Int32,
+                "representative": pl.List(pl.String),
+                "fitted_at": pl.Datetime("us"),
+            },
         )
         insert_frame(con, "upsert_topics", "incoming_topic_info", topics)
     return {"fitted": fitted, "assigned": len(rows), "topics": len(infos), "topic_model": model.identity}

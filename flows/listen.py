@@ -102,7 +102,9 @@ def report(settings: Settings) -> dict[str, str]:
         if period is None:
             return written
         for brand in settings.brands:
-            paths = write_report(con, brand, settings.brands, settings.reports.dir, period_start=period[0], period_end=period[1])
+            paths = write_report(
+                con, brand, settings.brands, settings.reports.dir, period_start=period[0], period_end=period[1]
+            )
             written[brand.name] = str(paths.html)
             written[f"{brand.name} (markdown)"] = str(paths.markdown)
     return written

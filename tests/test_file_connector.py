@@ -16,12 +16,33 @@ from ecoute.settings import Brand, Source
 
 BRANDS = [Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo", terms=["norvo bank"])]
 GOOD = [
-    {"id": "1", "platform": "twitter", "author": "alice", "text": "Ma carte @Zelia refusée 😡 #zelia",
-     "created_at": "2026-10-13T08:00:00Z", "likes": 3, "replies": 1, "shares": 0, "url": "https://x.example/1"},
-    {"id": "2", "platform": "twitter", "author": "zelia_help", "text": "Bonjour, écrivez-nous en MP !",
-     "created_at": "2026-10-13T08:05:00+02:00", "in_reply_to": "1"},
+    {
+        "id": "1",
+        "platform": "twitter",
+        "author": "alice",
+        "text": "Ma carte @Zelia refusée 😡 #zelia",
+        "created_at": "2026-10-13T08:00:00Z",
+        "likes": 3,
+        "replies": 1,
+        "shares": 0,
+        "url": "https://x.example/1",
+    },
+    {
+        "id": "2",
+        "platform": "twitter",
+        "author": "zelia_help",
+        "text": "Bonjour, écrivez-nous en MP !",
+        "created_at": "2026-10-13T08:05:00+02:00",
+        "in_reply_to": "1",
+    },
     {"id": "3", "platform": "reddit", "author": "bob", "text": "norvo bank vs ZELIA?", "created_at": 1760342400},
-    {"id": "4", "platform": "reddit", "author": "carol", "text": "nothing about banks here", "created_at": "2026-10-13T09:00:00Z"},
+    {
+        "id": "4",
+        "platform": "reddit",
+        "author": "carol",
+        "text": "nothing about banks here",
+        "created_at": "2026-10-13T09:00:00Z",
+    },
 ]
 
 
@@ -67,10 +88,15 @@ def test_no_handle_reaches_the_record(tmp_path: Path, collected_at: datetime) ->
         ('{"id": "9", "text": "Zelia ok", "created_at": "yesterday"}', "not ISO 8601"),  # unparseable date
         ('{"id": "9", "text": "", "created_at": "2026-10-13T09:00:00Z"}', "(text) is missing or empty"),  # empty post
         ('{"text": "Zelia ok", "created_at": "2026-10-13T09:00:00Z"}', "(id) is missing"),  # no id
-        ('{"id": "9", "text": "Zelia ok", "created_at": "2026-10-13T09:00:00Z", "likes": "many"}', "likes should be a whole number"),
+        (
+            '{"id": "9", "text": "Zelia ok", "created_at": "2026-10-13T09:00:00Z", "likes": "many"}',
+            "likes should be a whole number",
+        ),
     ],
 )
-def test_malformed_rows_are_quarantined_with_reason(tmp_path: Path, collected_at: datetime, line: str, reason: str) -> None:
+def test_malformed_rows_are_quarantined_with_reason(
+    tmp_path: Path, collected_at: datetime, line: str, reason: str
+) -> None:
     path = write_jsonl(tmp_path / "m.jsonl", GOOD[:1], extra_lines=(line,))
     batch = FileConnector(Source(name="export", kind="file", path=path)).collect(context(collected_at))
     assert len(batch.mentions) == 1
@@ -81,11 +107,24 @@ def test_malformed_rows_are_quarantined_with_reason(tmp_path: Path, collected_at
 def test_csv_and_parquet_with_a_column_mapping(tmp_path: Path, collected_at: datetime) -> None:
     """Exports from other tools use their own column names; the mapping reads them."""
     frame = pl.DataFrame(
-        {"Ticket": ["t1", "t2"], "Body": ["Zelia support was great", "Norvo bank app down"],
-         "Date": ["2026-10-01T10:00:00Z", "2026-10-02T10:00:00Z"]}
+        {
+            "Ticket": ["t1", "t2"],
+            "Body": ["Zelia support was great", "Norvo bank app down"],
+            "Date": ["2026-10-01T10:00:00Z", "2026-10-02T10:00:00Z"],
+        }
     )
-    mapping = {"id": "Ticket", "text": "Body", "published_at": "Date", "author": None, "url": None, "platform": None,
-               "likes": None, "replies": None, "shares": None, "in_reply_to": None}
+    mapping = {
+        "id": "Ticket",
+        "text": "Body",
+        "published_at": "Date",
+        "author": None,
+        "url": None,
+        "platform": None,
+        "likes": None,
+        "replies": None,
+        "shares": None,
+        "in_reply_to": None,
+    }
     frame.write_csv(tmp_path / "t.csv")
     frame.write_parquet(tmp_path / "t.parquet")
     for name in ("t.csv", "t.parquet"):

@@ -21,8 +21,14 @@ from warehouse.migrate import Migration, migrate
 def mention(native_id: str, *, likes: int = 1, text: str = "Zelia is great") -> Mention:
     moment = datetime(2026, 10, 1, 12) + timedelta(minutes=int(native_id))
     return Mention(
-        source="export", native_id=native_id, text=text, published_at=moment, collected_at=moment,
-        brands=("Zelia",), engagement=Engagement(likes=likes), raw={"id": native_id},
+        source="export",
+        native_id=native_id,
+        text=text,
+        published_at=moment,
+        collected_at=moment,
+        brands=("Zelia",),
+        engagement=Engagement(likes=likes),
+        raw={"id": native_id},
     )
 
 
@@ -85,16 +91,15 @@ def test_a_held_warehouse_is_a_clear_error(warehouse_path: Path) -> None:
     """A second process gets WarehouseLocked, not a raw DuckDB IOException."""
     with connect(warehouse_path):
         pass
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse_path)!r}); print('held', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
+    script = (
+        f"import duckdb, time; c = duckdb.connect({str(warehouse_path)!r}); print('held', flush=True); time.sleep(30)"
     )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         started = time.monotonic()
-        with pytest.raises(WarehouseLocked, match="in use by another process"):
-            with connect(warehouse_path):
-                pass
+        with pytest.raises(WarehouseLocked, match="in use by another process"), connect(warehouse_path):
+            pass
         assert time.monotonic() - started < 10
     finally:
         holder.kill()

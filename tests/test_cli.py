@@ -1,0 +1,65 @@
+"""The CLI: every command has help with an example and is in the README; errors are friendly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from ecoute.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def command_paths() -> list[str]:
+    group = typer.main.get_group(app)
+    paths = []
+    for name, command in group.commands.items():
+        sub = getattr(command, "commands", None)
+        paths.extend(f"{name} {inner}" for inner in sub) if sub else paths.append(name)
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("command", command_paths())
+def test_every_command_has_an_example_and_is_documented(command: str) -> None:
+    """A user finds each command in the README and an example in its help."""
+    result = runner.invoke(app, [*command.split(), "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.output
+    assert f"ecoute {command}" in (ROOT / "README.md").read_text()
+
+
+def test_quickstart_is_two_one_line_commands_and_ci_runs_the_second() -> None:
+    """The README's promise: one command installs and runs the demo, one runs every test."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quickstart", 1)[1]
+    block = re.search(r"```(?:\w+)?\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    lines = [line for line in block.group(1).splitlines() if line.strip()]
+    assert len(lines) == 2
+    assert "ecoute demo" in lines[0]
+    assert lines[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_init_then_check(tmp_path: Path) -> None:
+    """`ecoute init` writes a file that `ecoute check` accepts."""
+    path = tmp_path / "ecoute.toml"
+    assert runner.invoke(app, ["init", str(path)]).exit_code == 0
+    result = runner.invoke(app, ["check", "--settings", str(path)])
+    assert result.exit_code == 0 and "is valid" in result.output
+    again = runner.invoke(app, ["init", str(path)])
+    assert again.exit_code == 1 and "--force" in again.output
+
+
+def test_bad_settings_are_one_clear_message(tmp_path: Path) -> None:
+    """A typo in the settings names the key, with no traceback."""
+    path = tmp_path / "ecoute.toml"
+    path.write_text('[[brands]]\nnme = "Zelia"\n[[sources]]\nname = "x"\nkind = "file"\npath = "a.jsonl"\n')
+    result = runner.invoke(app, ["check", "--settings", str(path)])
+    assert result.exit_code == 1
+    assert "brands[0].name: Field required" in result.output
+    assert "Traceback" not in result.output

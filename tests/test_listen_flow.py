@@ -1,0 +1,135 @@
+"""End to end: the Prefect `listen` flow on a slice of the demo corpus, with the real models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ecoute.demo.corpus import generate
+
+from ecoute.settings import load_settings
+from warehouse.connection import connect
+
+SETTINGS = """
+[[brands]]
+name = "Zelia"
+competitors = ["Norvo"]
+handles = ["zelia_help"]
+
+[[brands]]
+name = "Norvo"
+competitors = ["Zelia"]
+handles = ["norvo_support"]
+
+[[sources]]
+name = "demo"
+kind = "file"
+path = "corpus/mentions.jsonl"
+
+[[sources]]
+name = "gone"
+kind = "file"
+path = "corpus/does-not-exist.jsonl"
+
+[collection]
+retries = 1
+retry_delay_seconds = 0
+
+[warehouse]
+path = "warehouse/ecoute.duckdb"
+
+[models]
+batch_size = 128
+min_topic_size = 8
+
+[detection]
+min_daily_volume = 3
+
+[reports]
+dir = "reports"
+"""
+
+COUNTED = ("mentions", "enrichments", "embeddings", "topics", "findings", "quarantine")
+
+
+def table_counts(path: Path) -> dict[str, int]:
+    with connect(path) as con:
+        return {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in COUNTED}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> tuple[Path, dict, dict]:
+    from flows.listen import listen
+
+    root = tmp_path_factory.mktemp("listen")
+    corpus = generate(root / "corpus", seed=11, scale=0.1)
+    settings_path = root / "ecoute.toml"
+    settings_path.write_text(SETTINGS)
+    first = listen(settings_path=str(settings_path))
+    return settings_path, first, {"n_mentions": corpus.n_mentions, "truth": json.loads(corpus.truth_path.read_text())}
+
+
+def test_every_mention_is_stored_once_and_enriched(demo_run: tuple[Path, dict, dict]) -> None:
+    """Each good demo record is in the warehouse exactly once with language, sentiment and topic."""
+    settings_path, _, corpus = demo_run
+    settings = load_settings(settings_path)
+    with connect(settings.warehouse.path) as con:
+        total, distinct = con.sql("SELECT count(*), count(DISTINCT native_id) FROM mentions").fetchall()[0]
+        missing = con.sql(
+            "SELECT count(*) FROM mentions LEFT JOIN enrichments USING (mention_id) "
+            "WHERE language IS NULL OR sentiment IS NULL OR topic_id IS NULL"
+        ).fetchall()[0][0]
+        quarantined = con.sql("SELECT count(*) FROM quarantine").fetchall()[0][0]
+        handles = con.sql("SELECT count(*) FROM mentions WHERE raw::VARCHAR LIKE '%zelia_help%'").fetchall()[0][0]
+    assert total == distinct == corpus["n_mentions"]
+    assert missing == 0
+    assert quarantined == 3  # the corpus plants three malformed records
+    assert handles == 0  # brand handles are pseudonymised too
+
+
+def test_a_dead_source_is_reported_and_the_others_run(demo_run: tuple[Path, dict, dict]) -> None:
+    """The missing file fails alone; the run is marked partial, not lost."""
+    settings_path, stats, _ = demo_run
+    assert list(stats["failed_sources"]) == ["gone"]
+    with connect(load_settings(settings_path).warehouse.path) as con:
+        assert con.sql("SELECT status FROM runs").fetchall() == [("partial",)]
+
+
+def test_reports_are_written_for_each_brand(demo_run: tuple[Path, dict, dict]) -> None:
+    """The run leaves one HTML report and one Markdown digest per brand."""
+    _, stats, _ = demo_run
+    for brand in ("Zelia", "Norvo"):
+        html = Path(stats["reports"][brand])
+        assert html.exists() and html.stat().st_size > 10_000
+        assert Path(stats["reports"][f"{brand} (markdown)"]).exists()
+
+
+def test_the_planted_complaint_spike_is_found(demo_run: tuple[Path, dict, dict]) -> None:
+    """Brand A's week-6 spike is among the findings, dated inside the planted event."""
+    settings_path, _, corpus = demo_run
+    spike = next(e for e in corpus["truth"]["events"] if e["kind"] == "complaint_spike")
+    with connect(load_settings(settings_path).warehouse.path) as con:
+        found = con.sql(
+            "SELECT kind, period_start, period_end FROM findings WHERE brand = 'Zelia' "
+            "AND kind IN ('volume_spike', 'negative_surge') "
+            "AND period_start <= $end::DATE AND period_end >= $start::DATE",
+            params={"start": spike["start"], "end": spike["end"]},
+        ).fetchall()
+    assert found, "the planted spike was not detected"
+
+
+def test_running_again_changes_no_row_count(demo_run: tuple[Path, dict, dict]) -> None:
+    """A second run over the same data adds nothing and keeps topic ids."""
+    from flows.listen import listen
+
+    settings_path, _, _ = demo_run
+    path = load_settings(settings_path).warehouse.path
+    before = table_counts(path)
+    with connect(path) as con:
+        topics_before = con.sql("SELECT mention_id, topic_id FROM enrichments ORDER BY 1").fetchall()
+    stats = listen(settings_path=str(settings_path))
+    assert stats["enrich"]["enriched"] == 0
+    assert table_counts(path) == before
+    with connect(path) as con:
+        assert con.sql("SELECT mention_id, topic_id FROM enrichments ORDER BY 1").fetchall() == topics_before
