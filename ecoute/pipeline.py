@@ -166,7 +166,7 @@ def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_id
 
     path = topic_model_dir(settings)
     fitted = False
-    if (path / "ecoute_topics.json").exists() or any(path.glob("*.json")):
+    if (path / "ecoute_topics.json").exists():
         model = TopicModel.load(path)
     else:
         window = run(
