@@ -1,12 +1,17 @@
 -- Per brand, metric (all mentions, negative mentions) and day: the day's value, a robust
 -- baseline from the days before it, and how unusual the day is (a robust z-score).
 --
--- The baseline is the median of the previous $baseline_days days, and the spread their
--- median absolute deviation (scaled by 1.4826 to read like a standard deviation), floored
--- at sqrt(median) (Poisson noise) and 1 so that a quiet, flat brand does not alarm on
--- a handful of posts. Day-of-week: once $min_weeks same weekdays precede a day, the
--- baseline is the median of those weekdays instead (a normal Monday is compared with
--- Mondays), while the spread still comes from every recent day, which is steadier.
+-- Counts are compared on a variance-stabilised scale, 2·sqrt(x + 3/8) (Anscombe), where
+-- Poisson noise has a standard deviation of ~1 whatever the volume. There, the spread is
+-- the median absolute deviation of the previous $baseline_days days (x 1.4826, to read like a
+-- standard deviation), floored at 1: the floor is the Poisson noise, sqrt(median) on the raw
+-- scale, so a quiet, flat brand does not alarm on a handful of posts, and a bursty one is
+-- judged by its own burstiness.
+-- Day of week: once $min_weeks same weekdays precede a day, the median of up to
+-- $weekday_weeks of them is a second baseline, and the higher of the two is used: a brand
+-- that is always busy on Mondays is not alarming every Monday, while a quiet weekday is
+-- still held to the usual level (a handful of same weekdays is too noisy to lower the bar).
+-- The spread comes from every recent day, which is steadier than a handful of weekdays.
 WITH daily AS (
     SELECT brand, day, mentions, negative
     FROM daily_brand_metrics
@@ -29,32 +34,39 @@ per_metric AS (
     UNION ALL
     SELECT brand, day, first_day, 'negative' AS metric, negative AS value, mentions, negative FROM listened
 ),
+stabilised AS (
+    SELECT *, 2 * sqrt(value + 0.375) AS root
+    FROM per_metric
+),
 windows AS (
     -- the mart has one row per brand and day, so a frame of N rows is N days
     SELECT
         *,
         median(value) OVER recent AS recent_median,
-        1.4826 * mad(value) OVER recent AS recent_spread,
+        median(root) OVER recent AS recent_root,
+        1.4826 * mad(root) OVER recent AS root_spread,
         median(value) OVER same_weekday AS weekday_median,
+        median(root) OVER same_weekday AS weekday_root,
         count(*) OVER same_weekday AS weekday_days
-    FROM per_metric
+    FROM stabilised
     WINDOW
         recent AS (PARTITION BY brand, metric ORDER BY day ROWS BETWEEN $baseline_days PRECEDING AND 1 PRECEDING),
         same_weekday AS (
-            PARTITION BY brand, metric, isodow(day) ORDER BY day ROWS BETWEEN $min_weeks PRECEDING AND 1 PRECEDING
+            PARTITION BY brand, metric, isodow(day) ORDER BY day ROWS BETWEEN $weekday_weeks PRECEDING AND 1 PRECEDING
         )
 ),
 baselines AS (
     SELECT
         *,
-        CASE WHEN weekday_days >= $min_weeks THEN weekday_median ELSE recent_median END AS baseline
+        coalesce(weekday_days >= $min_weeks AND weekday_root > recent_root, false) AS by_weekday,
+        CASE WHEN by_weekday THEN weekday_median ELSE recent_median END AS baseline,
+        CASE WHEN by_weekday THEN weekday_root ELSE recent_root END AS baseline_root,
+        greatest(root_spread, 1.0) AS spread,
+        datediff('day', first_day, day) AS history_days
     FROM windows
 ),
 scored AS (
-    SELECT
-        *,
-        greatest(recent_spread, sqrt(baseline), 1.0) AS spread,
-        datediff('day', first_day, day) AS history_days
+    SELECT *, (root - baseline_root) / spread AS z
     FROM baselines
 ),
 final AS (
@@ -66,15 +78,10 @@ final AS (
         CAST(mentions AS BIGINT) AS mentions,
         CAST(negative AS BIGINT) AS negative,
         baseline,
-        spread,
-        (value - baseline) / spread AS z,
+        by_weekday,
+        z,
         history_days,
-        coalesce(
-            history_days >= $min_history_days
-            AND value >= $min_volume
-            AND (value - baseline) / spread >= $threshold,
-            false
-        ) AS flagged
+        coalesce(history_days >= $min_history_days AND value >= $min_volume AND z >= $threshold, false) AS flagged
     FROM scored
 )
 SELECT * FROM final

@@ -7,29 +7,35 @@ WITH peers_daily AS (
     WHERE list_contains($peers, brand) AND day <= $as_of
 ),
 bounds AS (
-    SELECT min(day) FILTER (mentions > 0) AS first_day FROM peers_daily
+    SELECT CAST($as_of AS DATE) AS as_of, min(day) FILTER (mentions > 0) AS first_day
+    FROM peers_daily
 ),
 weekly AS (
     SELECT
-        datediff('day', p.day, CAST($as_of AS DATE)) // 7 AS week,
+        CAST(datediff('day', p.day, b.as_of) // 7 AS INTEGER) AS week,
         sum(p.mentions) FILTER (p.brand = $brand) AS mentions,
         sum(p.negative) FILTER (p.brand = $brand) AS negative,
         sum(p.mentions) AS peer_mentions
-    FROM peers_daily AS p, bounds AS b
-    WHERE p.day > CAST($as_of AS DATE) - 7 * $weeks
-        AND p.day >= b.first_day
+    FROM peers_daily AS p
+    CROSS JOIN bounds AS b
+    WHERE datediff('day', p.day, b.as_of) < 7 * $weeks
     GROUP BY week
+),
+dated AS (
+    SELECT w.*, b.as_of - (7 * w.week + 6) AS week_start, b.as_of - 7 * w.week AS week_end, b.first_day
+    FROM weekly AS w
+    CROSS JOIN bounds AS b
 ),
 final AS (
     SELECT
         week,
-        CAST($as_of AS DATE) - (7 * week + 6) AS week_start,
-        CAST($as_of AS DATE) - 7 * week AS week_end,
+        week_start,
+        week_end,
         CAST(coalesce(mentions, 0) AS BIGINT) AS mentions,
         CAST(coalesce(negative, 0) AS BIGINT) AS negative,
         CAST(peer_mentions AS BIGINT) AS peer_mentions
-    FROM weekly, bounds
-    -- a partial first week would make its share noisier than the others
-    WHERE CAST($as_of AS DATE) - (7 * week + 6) >= bounds.first_day
+    FROM dated
+    -- a partial first week would make its shares noisier than the others
+    WHERE week_start >= first_day
 )
 SELECT * FROM final ORDER BY week DESC;

@@ -1,0 +1,137 @@
+"""Trend detection on a small synthetic warehouse (see `synthetic_warehouse`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from synthetic_warehouse import (
+    BRANDS,
+    DETECTION,
+    LAST_DAY,
+    SCRIPT_TEXT,
+    SPIKE_DAY,
+    SPIKE_MENTIONS,
+    Scenario,
+    synthetic_warehouse,
+)
+
+from ecoute.records import Finding
+from warehouse.detect import detect, store_findings
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario()) as con:
+        yield con
+
+
+def _only(findings: list[Finding], kind: str, brand: str = "Zelia") -> Finding:
+    matching = [f for f in findings if f.kind == kind and f.brand == brand]
+    assert len(matching) == 1, [f.headline for f in findings]
+    return matching[0]
+
+
+def test_planted_spike_is_found_with_its_period_and_evidence(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """A day with several times the usual mentions becomes one volume spike, with the numbers and posts behind it."""
+    findings = detect(warehouse, BRANDS, DETECTION)
+
+    spike = _only(findings, "volume_spike")
+    assert (spike.period_start, spike.period_end) == (SPIKE_DAY, SPIKE_DAY)
+    assert spike.observed >= SPIKE_MENTIONS
+    assert 12 <= spike.baseline <= 30  # Zelia's usual ~20 a day
+    assert spike.magnitude >= DETECTION.threshold
+    assert 0.5 <= spike.confidence <= 1
+    assert spike.headline.startswith(f"Zelia: {spike.observed:,.0f} mentions on {SPIKE_DAY}")
+    evidence = spike.evidence
+    assert evidence["keywords"][0] == "app outage"
+    assert evidence["daily"][-1] == {**evidence["daily"][-1], "day": SPIKE_DAY.isoformat(), "unusual": True}
+    assert not any(d["unusual"] for d in evidence["daily"][:-1])
+    assert 1 <= len(evidence["examples"]) <= 5
+    assert evidence["examples"][0]["text"] == SCRIPT_TEXT  # the most engaged post of the day
+    assert {"mention_id", "text", "url", "published_at", "sentiment", "engagement"} <= evidence["examples"][0].keys()
+    json.dumps(evidence, allow_nan=False)
+    assert _only(findings, "negative_surge").period_start == SPIKE_DAY
+    assert not [f for f in findings if f.brand == "Norvo" and f.kind == "volume_spike"]
+
+
+def test_consecutive_unusual_days_make_one_finding(tmp_path: Path) -> None:
+    """A spike lasting three days is reported once, from its first to its last day, not three times."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(spike_days=3)) as con:
+        spike = _only(detect(con, BRANDS, DETECTION), "volume_spike")
+
+    assert (spike.period_start, spike.period_end) == (SPIKE_DAY, SPIKE_DAY + timedelta(days=2))
+    assert "unusual from 2026-10-01 to 2026-10-03" in spike.headline
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_flat_series_raises_nothing(tmp_path: Path, seed: int) -> None:
+    """Ordinary day-to-day noise never produces a finding (no false alarms)."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(seed=seed, spike=False, emerging=False)) as con:
+        assert [f.headline for f in detect(con, BRANDS, DETECTION)] == []
+
+
+def test_a_weekday_that_is_always_busy_is_not_a_spike(tmp_path: Path) -> None:
+    """A brand three times as busy every Monday is compared with its Mondays, so Mondays do not alarm."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(spike=False, emerging=False, busy_mondays=True)) as con:
+        assert [f.headline for f in detect(con, BRANDS, DETECTION)] == []
+
+
+def test_detection_only_uses_data_up_to_as_of(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """Detecting 'as of' the day before the spike does not see the spike."""
+    findings = detect(warehouse, BRANDS, DETECTION, as_of=SPIKE_DAY - timedelta(days=1))
+
+    assert not [f for f in findings if f.kind in {"volume_spike", "negative_surge"}]
+    assert not [f for f in findings if f.period_end >= SPIKE_DAY]
+
+
+def test_emerging_topic_is_found_with_its_keywords(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """A topic that appears only in the last week is reported as emerging, with its label and keywords."""
+    findings = detect(warehouse, BRANDS, DETECTION)
+
+    topic = _only(findings, "emerging_topic")
+    assert topic.scope == "topic:2"
+    assert (topic.period_start, topic.period_end) == (LAST_DAY - timedelta(days=6), LAST_DAY)
+    assert topic.observed == 35  # five a day for seven days
+    assert topic.baseline == 0
+    assert "battery recall" in topic.headline
+    assert topic.evidence["keywords"] == ["battery", "recall", "fire"]
+    assert all("battery recall" in e["text"] for e in topic.evidence["examples"])
+    assert not [f for f in findings if f.kind == "emerging_topic" and f.brand == "Norvo"]
+
+
+def test_steadily_rising_negative_share_is_a_sentiment_shift(tmp_path: Path) -> None:
+    """A negative share climbing week after week is reported with where it started and where it is now."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(spike=False, emerging=False, negative_trend=True)) as con:
+        shift = _only(detect(con, BRANDS, DETECTION), "sentiment_shift")
+
+    assert shift.baseline < 0.2 < 0.5 < shift.observed
+    assert shift.magnitude >= 30  # points
+    assert "rising" in shift.headline
+
+
+def test_share_of_voice_shift_is_found_for_both_brands(tmp_path: Path) -> None:
+    """When a competitor triples its volume, the brand's share of voice falls and the competitor's rises."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(spike=False, emerging=False, norvo_growth=True)) as con:
+        findings = detect(con, BRANDS, DETECTION)
+
+    zelia, norvo = _only(findings, "share_of_voice_shift"), _only(findings, "share_of_voice_shift", "Norvo")
+    assert zelia.magnitude <= -10 and "fell" in zelia.headline
+    assert norvo.magnitude >= 10 and "rose" in norvo.headline
+
+
+def test_storing_findings_twice_leaves_the_same_rows(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """Running detection again (as every scheduled run does) never duplicates findings."""
+    first = detect(warehouse, BRANDS, DETECTION)
+    store_findings(warehouse, first)
+    rows = warehouse.sql("SELECT finding_id, headline, detected_at FROM findings ORDER BY finding_id").fetchall()
+
+    assert store_findings(warehouse, detect(warehouse, BRANDS, DETECTION)) == len(first)
+    assert (
+        warehouse.sql("SELECT finding_id, headline, detected_at FROM findings ORDER BY finding_id").fetchall() == rows
+    )
+    assert sorted(r[0] for r in rows) == sorted(f.finding_id for f in first)

@@ -1,0 +1,17 @@
+-- A few of the most engaged mentions of each of a brand's topics over the report period.
+WITH period AS (
+    SELECT topic_id, mention_id, source, text, url, published_at, sentiment, engagement
+    FROM mentions_enriched
+    WHERE list_contains(brands, $brand)
+        AND from_brand IS NULL
+        AND published_day BETWEEN $start AND $end
+        AND list_contains($topic_ids, topic_id)
+),
+final AS (
+    SELECT *
+    FROM period
+    QUALIFY row_number() OVER (PARTITION BY topic_id ORDER BY engagement DESC, published_at, mention_id) <= $per_topic
+)
+SELECT topic_id, mention_id, source, text, url, published_at, sentiment, CAST(engagement AS BIGINT) AS engagement
+FROM final
+ORDER BY topic_id, engagement DESC, published_at, mention_id;
