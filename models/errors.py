@@ -5,8 +5,10 @@ The CLI turns these into friendly messages; everywhere else they stay exceptions
 
 from __future__ import annotations
 
+from ecoute.errors import EcouteError
 
-class ModelError(Exception):
+
+class ModelError(EcouteError):
     """A model could not be loaded, trained or run."""
 
 

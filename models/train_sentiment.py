@@ -22,7 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from models.data import LABELS, embed_cached, parse_labels, read_split, sha256_file, split_files
+from models.data import (
+    LABELS,
+    embed_cached,
+    parse_labels,
+    read_labelled_csv,
+    read_split,
+    sha256_file,
+    split_files,
+)
 from models.encoder import DEFAULT_ENCODER, Encoder, load_encoder
 from models.errors import ModelError
 from models.sentiment import EmbeddingHead
@@ -110,7 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog="example: python -m models.train_sentiment --data ../shared/benchmarks/sentiment/xlmt/all "
         "--out models/artifacts/sentiment-head --bench ../shared/benchmarks/sentiment",
     )
-    parser.add_argument("--data", required=True, type=Path, help="directory with train_/val_ text and labels files")
+    parser.add_argument(
+        "--data", required=True, type=Path, help="a CSV with text,label columns, or a folder with train_/val_ files"
+    )
     parser.add_argument("--out", required=True, type=Path, help="directory to write head.safetensors + head.json")
     parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder spec (default: %(default)s)")
     parser.add_argument("--class-weight", choices=["balanced"], default=None, help="class weights (default: none)")
@@ -121,13 +131,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     encoder = load_encoder(args.encoder)
     embed = encoder.encode if args.no_cache else partial(embed_cached, encoder)
-    texts, labels = read_split(args.data, "train")
-    val_texts, val_labels = read_split(args.data, "val")
-    print(f"training on {len(texts)} + {len(val_texts)} texts with {encoder.identity}", file=sys.stderr)
+    if args.data.is_file():  # an analyst's CSV (text,label): C is chosen by cross-validation
+        texts, labels = read_labelled_csv(args.data)
+        val_texts, val_labels, files = None, None, [args.data]
+    else:  # the XLM-T layout: train_* and val_* files
+        texts, labels = read_split(args.data, "train")
+        val_texts, val_labels = read_split(args.data, "val")
+        files = split_files(args.data, "train") + split_files(args.data, "val")
+    print(f"training on {len(texts)} + {len(val_texts or [])} texts with {encoder.identity}", file=sys.stderr)
     head, report = train_head(
         encoder, texts, labels, val_texts, val_labels, grid=args.grid, class_weight=args.class_weight, embed=embed
     )
-    files = split_files(args.data, "train") + split_files(args.data, "val")
     metadata: dict[str, Any] = {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": shlex.join(

