@@ -6,7 +6,6 @@ Library errors stay typed everywhere else; only here do they become friendly mes
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -317,9 +316,5 @@ def sources() -> None:
     console.print(table)
 
 
-def main() -> None:  # pragma: no cover - entry point for `python -m ecoute.cli`
+if __name__ == "__main__":  # pragma: no cover - `python -m ecoute.cli`
     app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

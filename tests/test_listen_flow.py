@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from ecoute.demo.corpus import generate
 
+from ecoute.demo.corpus import generate
 from ecoute.settings import load_settings
 from warehouse.connection import connect
 

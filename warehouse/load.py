@@ -14,7 +14,7 @@ import polars as pl
 from ecoute.records import Mention, Rejected
 from warehouse.connection import run
 
-_MENTION_SCHEMA = {
+_MENTION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "mention_id": pl.String,
     "source": pl.String,
     "native_id": pl.String,
