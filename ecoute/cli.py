@@ -113,7 +113,9 @@ def _print_outcome(stats: dict[str, Any], warehouse_path: Path) -> None:
         console.print(
             f"source {name}: {load['received']} mentions read, {load['new']} new, {load['quarantined']} quarantined"
         )
-    console.print(f"enriched: {stats.get('enrich', {}).get('enriched', 0)}")
+    enriched = stats.get("enrich", {})
+    speed = f" in {enriched['seconds']} s ({enriched['per_second']} mentions/s)" if enriched.get("seconds") else ""
+    console.print(f"enriched: {enriched.get('enriched', 0)}{speed}")
     detect = stats.get("detect", {})
     console.print(f"findings: {detect.get('findings', 0)}")
     for headline in detect.get("headlines", [])[:12]:

@@ -8,6 +8,7 @@ only it retries; a source that still fails is recorded and the others go on.
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ def enrich(settings: Settings) -> dict[str, Any]:
         if total == 0:
             return {"enriched": 0}
         enricher = Enricher.load(settings.models.encoder, settings.models.sentiment)
+        started = time.perf_counter()
         logger.info("enriching %d mentions with %s", total, enricher.identities)
         if sys.stderr.isatty():
             from rich.progress import Progress
@@ -69,7 +71,13 @@ def enrich(settings: Settings) -> dict[str, Any]:
                 logger.info("enriched %d/%d", seen, total)
 
             done = pipeline.enrich_pending(con, enricher, batch_size=settings.models.batch_size, progress=report)
-    return {"enriched": done, "models": enricher.identities}
+    seconds = time.perf_counter() - started
+    return {
+        "enriched": done,
+        "seconds": round(seconds, 1),
+        "per_second": round(done / seconds, 1),
+        **enricher.identities,
+    }
 
 
 @task(name="topics", cache_policy=NO_CACHE)
