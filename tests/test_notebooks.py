@@ -1,0 +1,54 @@
+"""The analysts' notebooks run top to bottom against a warehouse, and are kept without outputs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from synthetic_warehouse import BRANDS, DETECTION, Scenario, synthetic_warehouse
+
+from ecoute.pipeline import sync_brands
+from warehouse.detect import detect, store_findings
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic warehouse with brand settings and findings, closed so a kernel can open it read-only."""
+    path = tmp_path_factory.mktemp("notebooks") / "ecoute.duckdb"
+    with synthetic_warehouse(path, Scenario()) as con:
+        sync_brands(con, BRANDS)
+        store_findings(con, detect(con, BRANDS, DETECTION))
+    return path
+
+
+def test_notebooks_are_saved_without_outputs() -> None:
+    """Outputs hold one run's data and bloat diffs: notebooks are committed cleared."""
+    assert NOTEBOOKS, "no notebook found in notebooks/"
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        dirty = [i for i, cell in enumerate(notebook.cells) if cell.get("outputs") or cell.get("execution_count")]
+        assert dirty == [], f"{path.name}: cells {dirty} have outputs; clear them before saving"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_runs_top_to_bottom(path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cell runs without error on a fresh warehouse given by ECOUTE_WAREHOUSE, in this venv's Python."""
+    monkeypatch.setenv("ECOUTE_WAREHOUSE", str(warehouse))  # the kernel inherits this process's environment
+    monkeypatch.delenv("ECOUTE_BRAND", raising=False)
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.prefix, end='')"))
+
+    client = NotebookClient(
+        notebook, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()  # raises CellExecutionError, with the cell and its traceback, at the first failing cell
+
+    errors = [output for cell in notebook.cells for output in cell.get("outputs", []) if output.output_type == "error"]
+    assert errors == []
+    assert notebook.cells[-1].outputs[0].text == sys.prefix, "the kernel is not this virtual environment's Python"
