@@ -1,33 +1,36 @@
-"""What every connector shares: the brand matcher and the context a collection runs in."""
+"""What every connector shares: the context a collection runs in, brand matching, the protocol."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from ecoute.privacy import Pseudonymizer, normalise_handle
-from ecoute.records import Batch
+from ecoute.records import Batch, Mention
 from ecoute.settings import Brand
+
+if TYPE_CHECKING:
+    from connectors.http import Fetcher
+    from connectors.query import Query
+
+
+def brand_queries(brands: Sequence[Brand]) -> dict[str, Query]:
+    from connectors.query import brand_query
+
+    return {b.name: brand_query(b.name, b.all_terms, b.query) for b in brands}
 
 
 class BrandMatcher:
-    """Finds which configured brands a text talks about (whole words, any case, with @ or #)."""
+    """Which brands a post is about (their queries) and whether a brand's own account wrote it."""
 
-    def __init__(self, brands: Sequence[Brand]) -> None:
-        self._patterns = [
-            (
-                brand.name,
-                re.compile("|".join(rf"(?<!\w)[@#]?{re.escape(t)}(?!\w)" for t in brand.all_terms), re.IGNORECASE),
-            )
-            for brand in brands
-        ]
+    def __init__(self, brands: Sequence[Brand], queries: Mapping[str, Query] | None = None) -> None:
+        self._queries = dict(queries) if queries is not None else brand_queries(brands)
         self._handles = {normalise_handle(h): brand.name for brand in brands for h in brand.handles}
 
-    def brands_in(self, text: str) -> tuple[str, ...]:
-        return tuple(name for name, pattern in self._patterns if pattern.search(text))
+    def brands_in(self, text: str, language: str | None = None) -> tuple[str, ...]:
+        return tuple(name for name, query in self._queries.items() if query.matches(text, language))
 
     def official_brand(self, handle: str | None) -> str | None:
         """The brand whose official account `handle` is, if any."""
@@ -41,10 +44,48 @@ class CollectContext:
     brands: Sequence[Brand]
     pseudonymizer: Pseudonymizer
     collected_at: datetime
-    since: datetime | None = None  # watermark: only what was published after this
+    since: Mapping[str, datetime | None] = field(default_factory=dict)  # per brand: only what is newer
+    max_pages: int = 5
+
+    @property
+    def queries(self) -> dict[str, Query]:
+        return brand_queries(self.brands)
+
+    def since_for(self, brand: str) -> datetime | None:
+        return self.since.get(brand)
+
+    @property
+    def since_any(self) -> datetime | None:
+        """The oldest watermark over the brands: what a source-wide read must go back to."""
+        values = [self.since.get(b.name) for b in self.brands]
+        return None if not values or any(v is None for v in values) else min(v for v in values if v is not None)
+
+    def matcher(self) -> BrandMatcher:
+        return BrandMatcher(self.brands)
 
 
 class Connector(Protocol):
+    kind: ClassVar[str]
     name: str
 
-    def collect(self, context: CollectContext) -> Batch: ...
+    async def collect(self, context: CollectContext, fetcher: Fetcher) -> Batch: ...
+
+
+def assign_brands(batch: Batch, context: CollectContext, *, by_query: bool) -> tuple[Batch, int]:
+    """Apply every brand's query locally, whatever the API's own search did.
+
+    A post keeps the brands whose query it matches, plus the brand whose account wrote it;
+    a post that matches none is dropped (counted). With `by_query=False` (app reviews)
+    the connector's own brand assignment stands. Returns the batch and the dropped count.
+    """
+    if not by_query:
+        return batch, 0
+    matcher = context.matcher()
+    kept: list[Mention] = []
+    for mention in batch.mentions:
+        brands = matcher.brands_in(mention.text, mention.language)
+        if mention.from_brand and mention.from_brand not in brands:
+            brands = (mention.from_brand, *brands)
+        if brands:
+            kept.append(replace(mention, brands=brands))
+    return Batch(mentions=kept, rejected=batch.rejected), len(batch.mentions) - len(kept)

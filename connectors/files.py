@@ -15,8 +15,9 @@ from typing import Any
 
 from connectors.base import BrandMatcher, CollectContext
 from connectors.errors import ParseError, SourceUnavailable
+from connectors.http import Fetcher
 from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
-from ecoute.settings import FileMapping, Source
+from ecoute.source_settings import FileMapping, FileSource
 
 Record = dict[str, Any]
 
@@ -63,8 +64,8 @@ def _scrubbed(record: Record, mapping: FileMapping, author_key: str | None) -> R
     return dict(record)
 
 
-def parse_record(record: Record, source: Source, context: CollectContext, matcher: BrandMatcher) -> Mention | None:
-    """One export row as a Mention; None when it is about none of the brands; ParseError when malformed."""
+def parse_record(record: Record, source: FileSource, context: CollectContext, matcher: BrandMatcher) -> Mention:
+    """One export row as a Mention (brands are assigned later by the brand queries); ParseError when malformed."""
     mapping = source.mapping
     native_id = _text(record, mapping.id)
     if native_id is None:
@@ -76,13 +77,6 @@ def parse_record(record: Record, source: Source, context: CollectContext, matche
     platform = _text(record, mapping.platform) or source.name
     handle = _text(record, mapping.author)
     from_brand = matcher.official_brand(handle)
-    brands = matcher.brands_in(text)
-    if from_brand and from_brand not in brands:
-        brands = (from_brand, *brands)
-    if not brands:
-        return None
-    if context.since is not None and published_at <= context.since:
-        return None
     author_key = context.pseudonymizer.author_key(platform, handle) if handle else None
     parent = _text(record, mapping.in_reply_to)
     return Mention(
@@ -91,43 +85,39 @@ def parse_record(record: Record, source: Source, context: CollectContext, matche
         text=text,
         published_at=published_at,
         collected_at=context.collected_at,
-        brands=brands,
+        brands=(from_brand,) if from_brand else (),
         url=_text(record, mapping.url),
         author_key=author_key,
         from_brand=from_brand,
         in_reply_to=mention_id(source.name, parent) if parent else None,
+        language=_text(record, mapping.language),
+        platform=platform,
         engagement=Engagement(
             likes=_count(record.get(mapping.likes), "likes") if mapping.likes else None,
             replies=_count(record.get(mapping.replies), "replies") if mapping.replies else None,
             shares=_count(record.get(mapping.shares), "shares") if mapping.shares else None,
         ),
-        raw={**_scrubbed(record, mapping, author_key), "platform": platform},
+        raw=_scrubbed(record, mapping, author_key),
     )
 
 
-def parse_records(records: Iterable[Record | Rejected], source: Source, context: CollectContext) -> tuple[Batch, int]:
-    """Mentions and rejections from rows; also returns how many rows matched no brand."""
-    matcher = BrandMatcher(context.brands)
+def parse_records(records: Iterable[Record | Rejected], source: FileSource, context: CollectContext) -> Batch:
+    """Mentions and rejections from rows, in order."""
+    matcher = context.matcher()
     batch = Batch()
-    off_topic = 0
     for record in records:
         if isinstance(record, Rejected):
             batch.rejected.append(record)
             continue
         try:
-            mention = parse_record(record, source, context, matcher)
+            batch.mentions.append(parse_record(record, source, context, matcher))
         except ParseError as error:
             author = source.mapping.author
             payload = _scrubbed(record, source.mapping, "(removed)") if author and record.get(author) else record
             batch.rejected.append(
                 Rejected(source.name, str(error), json.dumps(payload, ensure_ascii=False, default=str))
             )
-            continue
-        if mention is None:
-            off_topic += 1
-        else:
-            batch.mentions.append(mention)
-    return batch, off_topic
+    return batch
 
 
 def _jsonl_records(path: Path, source_name: str) -> Iterator[Record | Rejected]:
@@ -183,13 +173,9 @@ class FileConnector:
 
     kind = "file"
 
-    def __init__(self, source: Source) -> None:
-        if source.path is None:
-            raise SourceUnavailable(f"{source.name}: a file source needs a path")
+    def __init__(self, source: FileSource) -> None:
         self.source = source
         self.name = source.name
-        self.path: Path = source.path
 
-    def collect(self, context: CollectContext) -> Batch:
-        batch, _ = parse_records(read_records(self.path, self.source.format, self.name), self.source, context)
-        return batch
+    async def collect(self, context: CollectContext, fetcher: Fetcher | None = None) -> Batch:
+        return parse_records(read_records(self.source.path, self.source.format, self.name), self.source, context)

@@ -309,13 +309,57 @@ def bench_sentiment(
 
 @app.command()
 def sources() -> None:
-    """List the connector kinds and the settings each needs.
+    """List the connector kinds: endpoint, settings each needs, credentials (environment variables).
 
     Example: ecoute sources
     """
-    table = Table("kind", "needs", "credentials")
-    table.add_row("file", "path, optional format (jsonl|csv|parquet) and [sources.mapping]", "none")
+    from connectors import KINDS
+
+    table = Table("kind", "endpoint", "settings", "credentials")
+    for kind, info in KINDS.items():
+        table.add_row(kind, info.endpoint, info.needs, info.credentials)
     console.print(table)
+
+
+@app.command()
+@friendly
+def collect(
+    source: Annotated[str, typer.Option(help="Source name from the settings.")],
+    settings: SettingsOption = Path("ecoute.toml"),
+    brand: Annotated[str | None, typer.Option(help="Only this brand.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Collect from this day (YYYY-MM-DD) instead of the watermark.")
+    ] = None,
+) -> None:
+    """Collect one source into the warehouse (no enrichment); prints what was new.
+
+    Example: ecoute collect --source hn --brand Zelia --since 2026-11-01
+    """
+    from datetime import datetime
+
+    from ecoute import pipeline
+    from ecoute.settings import load_settings
+    from warehouse.connection import connect
+
+    loaded = load_settings(settings)
+    chosen = next((s for s in loaded.sources if s.name == source), None)
+    if chosen is None:
+        raise EcouteError(f"unknown source {source!r}; configured: {[s.name for s in loaded.sources]}")
+    brands = [loaded.brand(brand)] if brand else loaded.brands_for(chosen)
+    with connect(loaded.warehouse.path) as con:
+        marks = pipeline.read_watermarks(con, chosen.name, brands)
+    if since:
+        marks = dict.fromkeys(marks, datetime.fromisoformat(since))
+    collected = pipeline.collect_source(loaded, chosen, since=marks, brands=brands)
+    if collected.error:
+        raise EcouteError(f"{chosen.name} failed: {collected.error}")
+    with connect(loaded.warehouse.path) as con:
+        pipeline.sync_brands(con, loaded.brands)
+        result, quarantined = pipeline.load_batch(con, collected)
+    console.print(
+        f"{chosen.name}: {result.received} mentions, {result.inserted} new, {quarantined} quarantined, "
+        f"{collected.off_query} off-query, {collected.requests} requests"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m ecoute.cli`

@@ -6,21 +6,24 @@ from the warehouse, so any step can be re-run alone and running one twice change
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import numpy as np
 import polars as pl
 
 from connectors import CollectContext, ConnectorError, connector_for
 from ecoute.privacy import Pseudonymizer
 from ecoute.records import Batch
-from ecoute.settings import Brand, Settings, Source
+from ecoute.settings import Brand, Settings
+from ecoute.source_settings import Source
 from warehouse.connection import run
 from warehouse.load import LoadResult, insert_frame, quarantine, upsert_mentions
 
@@ -41,26 +44,86 @@ def topic_model_dir(settings: Settings) -> Path:
 
 # --- collect -------------------------------------------------------------------------
 
+# Re-read this much before each watermark: late posts and clock skew are caught, and the
+# upsert makes the overlap free of duplicates.
+WATERMARK_OVERLAP = timedelta(hours=1)
+
 
 @dataclass(frozen=True)
 class Collected:
     source: str
     batch: Batch = field(default_factory=Batch)
     error: str | None = None  # set when the whole source failed; the others still run
+    off_query: int = 0  # posts the API returned that no brand query matched
+    requests: int = 0
 
 
-def collect_source(settings: Settings, source: Source, *, since: datetime | None = None) -> Collected:
-    """Run one connector. A dead source is reported, not raised, so one failure stops nothing else."""
+def read_watermarks(con: duckdb.DuckDBPyConnection, source: str, brands: Sequence[Brand]) -> dict[str, datetime | None]:
+    """Per brand, the publication time to collect from (the watermark minus the overlap)."""
+    marks: dict[str, datetime | None] = {}
+    for brand in brands:
+        rows = run(con, "get_watermark", {"source": source, "brand": brand.name}).fetchall()
+        marks[brand.name] = datetime.fromisoformat(rows[0][0]) - WATERMARK_OVERLAP if rows else None
+    return marks
+
+
+def save_watermarks(con: duckdb.DuckDBPyConnection, source: str, batch: Batch) -> dict[str, str]:
+    """Move each brand's watermark to the newest post collected for it (never backwards)."""
+    newest: dict[str, datetime] = {}
+    for mention in batch.mentions:
+        for brand in mention.brands:
+            if brand not in newest or mention.published_at > newest[brand]:
+                newest[brand] = mention.published_at
+    moved = {}
+    for brand, moment in newest.items():
+        rows = run(con, "get_watermark", {"source": source, "brand": brand}).fetchall()
+        if rows and datetime.fromisoformat(rows[0][0]) >= moment:
+            continue
+        run(con, "set_watermark", {"source": source, "brand": brand, "position": moment.isoformat()})
+        moved[brand] = moment.isoformat()
+    return moved
+
+
+def collect_source(
+    settings: Settings,
+    source: Source,
+    *,
+    since: Mapping[str, datetime | None] | None = None,
+    brands: Sequence[Brand] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Collected:
+    """Run one connector for its brands; apply the brand queries locally.
+
+    A dead source is reported in `error`, not raised, so one failure stops nothing else.
+    """
+    from connectors.base import assign_brands
+    from connectors.http import Fetcher, make_client
+
     context = CollectContext(
-        brands=settings.brands_for(source),
+        brands=list(brands) if brands is not None else settings.brands_for(source),
         pseudonymizer=Pseudonymizer.from_environment(key_file(settings)),
         collected_at=_now(),
-        since=since,
+        since=dict(since or {}),
+        max_pages=source.max_pages,
     )
+    connector = connector_for(source)
+
+    async def fetch() -> tuple[Batch, int]:
+        async with make_client(transport=transport) as client:
+            fetcher = Fetcher(
+                client,
+                min_interval=source.min_interval_seconds,
+                max_retries=settings.collection.retries,
+                backoff=settings.collection.retry_delay_seconds,
+            )
+            return await connector.collect(context, fetcher), fetcher.requests
+
     try:
-        return Collected(source.name, connector_for(source).collect(context))
+        batch, requests = asyncio.run(fetch())
     except ConnectorError as error:
         return Collected(source.name, error=str(error))
+    kept, dropped = assign_brands(batch, context, by_query=source.filters_by_query)
+    return Collected(source.name, kept, off_query=dropped, requests=requests)
 
 
 # --- load ----------------------------------------------------------------------------
@@ -84,12 +147,13 @@ def sync_brands(con: duckdb.DuckDBPyConnection, brands: Sequence[Brand]) -> None
     insert_frame(con, "sync_brand_settings", "incoming_brands", frame)
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> tuple[LoadResult, int]:
-    """Upsert mentions and quarantine rejections in one transaction."""
+def load_batch(con: duckdb.DuckDBPyConnection, collected: Collected) -> tuple[LoadResult, int]:
+    """Upsert mentions, quarantine rejections and move watermarks, in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
-        loaded = upsert_mentions(con, batch.mentions)
-        quarantined = quarantine(con, batch.rejected)
+        loaded = upsert_mentions(con, collected.batch.mentions)
+        quarantined = quarantine(con, collected.batch.rejected)
+        save_watermarks(con, collected.source, collected.batch)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -56,6 +56,8 @@ class Mention:
     author_key: str | None = None  # keyed hash of the handle, never the handle itself
     from_brand: str | None = None  # set when an official brand account wrote it
     in_reply_to: str | None = None  # mention_id of the parent post, same source
+    language: str | None = None  # as the source declares it, when it does (the models detect it anyway)
+    platform: str | None = None  # where it was published, when the source is an aggregator or an export
     engagement: Engagement = field(default_factory=Engagement)
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 

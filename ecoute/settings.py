@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ecoute.errors import SettingsError
+from ecoute.source_settings import FileSource, Source
 
 DEFAULT_SETTINGS_FILE = "ecoute.toml"
 SETTINGS_ENV = "ECOUTE_SETTINGS"
@@ -37,42 +38,27 @@ class Brand(_Strict):
     handles: list[str] = Field(
         default_factory=list, description="The brand's official accounts; their posts count as brand answers."
     )
+    query: str | None = Field(
+        default=None,
+        description='Boolean query (AND, OR, NOT, "phrases", NEAR/n, -exclusions, lang:xx); '
+        "default: the name OR any term.",
+    )
+
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, query: str | None) -> str | None:
+        if query is not None:
+            from connectors.query import QuerySyntaxError, parse_query  # late: connectors import these settings
+
+            try:
+                parse_query(query)
+            except QuerySyntaxError as error:  # its message shows the query with a caret at the mistake
+                raise ValueError(str(error)) from None
+        return query
 
     @property
     def all_terms(self) -> list[str]:
         return [self.name, *(t for t in self.terms if t.casefold() != self.name.casefold())]
-
-
-class FileMapping(_Strict):
-    """Which column of an export holds which Mention field."""
-
-    id: str = "id"
-    text: str = "text"
-    published_at: str = "created_at"
-    author: str | None = "author"
-    url: str | None = "url"
-    platform: str | None = "platform"
-    likes: str | None = "likes"
-    replies: str | None = "replies"
-    shares: str | None = "shares"
-    in_reply_to: str | None = "in_reply_to"
-
-
-class Source(_Strict):
-    name: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="Unique source name.")]
-    kind: Literal["file"] = Field(description="Connector kind. `ecoute sources` lists them.")
-    brands: list[str] = Field(default_factory=list, description="Brands this source listens for; empty = all.")
-    path: Path | None = Field(default=None, description="file: path to a CSV, JSONL or Parquet export.")
-    format: Literal["jsonl", "csv", "parquet"] | None = Field(
-        default=None, description="file: format (default: from the extension)."
-    )
-    mapping: FileMapping = Field(default_factory=FileMapping, description="file: column mapping.")
-
-    @model_validator(mode="after")
-    def _kind_needs(self) -> Source:
-        if self.kind == "file" and self.path is None:
-            raise ValueError("a file source needs `path`")
-        return self
 
 
 class Warehouse(_Strict):
@@ -146,6 +132,9 @@ class Settings(_Strict):
             for name in source.brands:
                 if name not in known:
                     raise ValueError(f"sources[{i}].brands: unknown brand {name!r} (known: {sorted(known)})")
+            for app in getattr(source, "apps", []):
+                if app.brand not in known:
+                    raise ValueError(f"sources[{i}].apps: unknown brand {app.brand!r} (known: {sorted(known)})")
         return self
 
     def brand(self, name: str) -> Brand:
@@ -183,7 +172,9 @@ def _anchor_paths(settings: Settings, base_dir: Path) -> Settings:
     def anchored(path: Path) -> Path:
         return path if path.is_absolute() else (base_dir / path)
 
-    sources = [s.model_copy(update={"path": anchored(s.path)}) if s.path else s for s in settings.sources]
+    sources = [
+        s.model_copy(update={"path": anchored(s.path)}) if isinstance(s, FileSource) else s for s in settings.sources
+    ]
     return settings.model_copy(
         update={
             "sources": sources,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from pathlib import Path
@@ -9,10 +10,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from connectors import FileConnector, SourceUnavailable
-from connectors.base import CollectContext
+from connectors import SourceUnavailable
+from connectors.base import CollectContext, assign_brands
+from connectors.files import FileConnector
 from ecoute.privacy import Pseudonymizer
-from ecoute.settings import Brand, Source
+from ecoute.records import Batch
+from ecoute.settings import Brand
+from ecoute.source_settings import FileSource
 
 BRANDS = [Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo", terms=["norvo bank"])]
 GOOD = [
@@ -50,6 +54,17 @@ def context(collected_at: datetime) -> CollectContext:
     return CollectContext(brands=BRANDS, pseudonymizer=Pseudonymizer(b"k" * 32), collected_at=collected_at)
 
 
+def collect(source: FileSource, collected_at: datetime) -> Batch:
+    """What the pipeline does: read the file, then apply the brand queries locally."""
+    ctx = context(collected_at)
+    batch, _ = assign_brands(asyncio.run(FileConnector(source).collect(ctx)), ctx, by_query=source.filters_by_query)
+    return batch
+
+
+def Source(**fields):  # noqa: N802 - reads like the settings table it stands for
+    return FileSource(**fields)
+
+
 def write_jsonl(path: Path, rows: list, extra_lines: tuple[str, ...] = ()) -> Path:
     lines = [json.dumps(r, ensure_ascii=False) for r in rows] + list(extra_lines)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -59,7 +74,7 @@ def write_jsonl(path: Path, rows: list, extra_lines: tuple[str, ...] = ()) -> Pa
 def test_jsonl_rows_become_mentions_with_brands_replies_and_utc(tmp_path: Path, collected_at: datetime) -> None:
     """Brands are matched in the text, brand accounts are recognised, times are UTC."""
     path = write_jsonl(tmp_path / "m.jsonl", GOOD)
-    batch = FileConnector(Source(name="export", kind="file", path=path)).collect(context(collected_at))
+    batch = collect(Source(name="export", kind="file", path=path), collected_at)
     by_id = {m.native_id: m for m in batch.mentions}
     assert set(by_id) == {"1", "2", "3"}  # row 4 mentions no brand
     assert by_id["1"].brands == ("Zelia",) and by_id["1"].engagement.likes == 3
@@ -73,7 +88,7 @@ def test_jsonl_rows_become_mentions_with_brands_replies_and_utc(tmp_path: Path, 
 def test_no_handle_reaches_the_record(tmp_path: Path, collected_at: datetime) -> None:
     """Authors are pseudonymised: the handle is in neither the key nor the raw payload."""
     path = write_jsonl(tmp_path / "m.jsonl", GOOD[:1])
-    mention = FileConnector(Source(name="export", kind="file", path=path)).collect(context(collected_at)).mentions[0]
+    mention = collect(Source(name="export", kind="file", path=path), collected_at).mentions[0]
     assert mention.author_key and "alice" not in mention.author_key
     assert "alice" not in json.dumps(mention.raw)
     assert mention.raw["author"] == mention.author_key
@@ -98,7 +113,7 @@ def test_malformed_rows_are_quarantined_with_reason(
     tmp_path: Path, collected_at: datetime, line: str, reason: str
 ) -> None:
     path = write_jsonl(tmp_path / "m.jsonl", GOOD[:1], extra_lines=(line,))
-    batch = FileConnector(Source(name="export", kind="file", path=path)).collect(context(collected_at))
+    batch = collect(Source(name="export", kind="file", path=path), collected_at)
     assert len(batch.mentions) == 1
     assert len(batch.rejected) == 1 and reason in batch.rejected[0].reason
     assert batch.rejected[0].payload  # kept for audit
@@ -129,7 +144,7 @@ def test_csv_and_parquet_with_a_column_mapping(tmp_path: Path, collected_at: dat
     frame.write_parquet(tmp_path / "t.parquet")
     for name in ("t.csv", "t.parquet"):
         source = Source(name="helpdesk", kind="file", path=tmp_path / name, mapping=mapping)
-        batch = FileConnector(source).collect(context(collected_at))
+        batch = collect(source, collected_at)
         assert [m.native_id for m in batch.mentions] == ["t1", "t2"], name
         assert batch.mentions[1].brands == ("Norvo",)
 
@@ -137,4 +152,4 @@ def test_csv_and_parquet_with_a_column_mapping(tmp_path: Path, collected_at: dat
 def test_missing_file_is_a_source_failure(tmp_path: Path, collected_at: datetime) -> None:
     """A dead source raises SourceUnavailable naming the path (the flow records it and goes on)."""
     with pytest.raises(SourceUnavailable, match="no file at"):
-        FileConnector(Source(name="x", kind="file", path=tmp_path / "gone.jsonl")).collect(context(collected_at))
+        collect(Source(name="x", kind="file", path=tmp_path / "gone.jsonl"), collected_at)

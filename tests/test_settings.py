@@ -34,8 +34,12 @@ def test_relative_paths_are_taken_from_the_settings_folder(tmp_path: Path) -> No
     [
         ({"brands": [{"nme": "Zelia"}]}, "brands[0].name: Field required"),  # a typo in a key
         ({"brands": [{"name": "Zelia"}], "extra": 1}, "extra: Extra inputs are not permitted"),  # unknown section
-        ({"sources": [{"name": "x", "kind": "file"}]}, "a file source needs `path`"),  # missing required setting
-        ({"sources": [{"name": "x", "kind": "ftp", "path": "a"}]}, "sources[0].kind"),  # unknown connector
+        ({"sources": [{"name": "x", "kind": "file"}]}, "sources[0].file.path: Field required"),  # missing setting
+        ({"sources": [{"name": "x", "kind": "ftp", "path": "a"}]}, "sources[0]: Input tag 'ftp'"),  # unknown kind
+        ({"sources": [{"name": "x", "kind": "rss"}]}, "needs `feeds` or `news_search = true`"),  # nothing to read
+        ({"sources": [{"name": "x", "kind": "file", "path": "a", "feeds": []}]}, "file.feeds: Extra inputs"),  # wrong kind
+        ({"brands": [{"name": "A", "query": "a AND (b"}]}, "position"),  # a query with a mistake
+        ({"sources": [{"name": "x", "kind": "appstore", "apps": [{"brand": "B", "id": "1"}]}]}, "unknown brand 'B'"),
         ({"brands": [{"name": "A", "competitors": ["B"]}]}, "unknown brand 'B'"),  # dangling competitor
         ({"models": {"batch_size": 0}}, "models.batch_size"),  # out of range
         ({"brands": [{"name": "A"}, {"name": "a"}]}, "brand names must be unique"),  # duplicate brand

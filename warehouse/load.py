@@ -32,6 +32,7 @@ _MENTION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "shares": pl.Int64,
     "in_reply_to": pl.String,
     "raw": pl.String,
+    "source_language": pl.String,
 }
 
 
@@ -50,7 +51,7 @@ def _mention_row(m: Mention) -> dict[str, Any]:
         "mention_id": m.mention_id,
         "source": m.source,
         "native_id": m.native_id,
-        "platform": m.raw.get("platform") if isinstance(m.raw.get("platform"), str) else None,
+        "platform": m.platform,
         "url": m.url,
         "author_key": m.author_key,
         "from_brand": m.from_brand,
@@ -64,6 +65,7 @@ def _mention_row(m: Mention) -> dict[str, Any]:
         "shares": m.engagement.shares,
         "in_reply_to": m.in_reply_to,
         "raw": json.dumps(m.raw, ensure_ascii=False, default=str),
+        "source_language": m.language,
     }
 
 
