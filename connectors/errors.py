@@ -10,6 +10,11 @@ class ConnectorError(EcouteError):
 class SourceUnavailable(ConnectorError):
     """The source could not be reached or read at all (dead host, missing file)."""
 
+    def __init__(self, message: str, *, status_code: int | None = None, body: str | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code  # the HTTP status when the source answered with an error
+        self.body = body  # the start of what it answered, for callers that inspect API error reasons
+
 
 class RateLimited(ConnectorError):
     """The source asked us to slow down."""

@@ -88,13 +88,18 @@ class Fetcher:
         self._sleep = sleep
         self._clock = clock
         self._last: dict[str, float] = {}
+        self._intervals: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.requests = 0
+
+    def set_min_interval(self, host: str, seconds: float) -> None:
+        """Space requests to `host` by at least `seconds` (e.g. a robots.txt Crawl-delay)."""
+        self._intervals[host] = max(seconds, self.min_interval)
 
     async def _pace(self, host: str) -> None:
         last = self._last.get(host)
         if last is not None:
-            wait = self.min_interval - (self._clock() - last)
+            wait = self._intervals.get(host, self.min_interval) - (self._clock() - last)
             if wait > 0:
                 await self._sleep(wait)
         self._last[host] = self._clock()
@@ -127,12 +132,18 @@ class Fetcher:
                 if response.status_code in RETRY_STATUSES:
                     if attempt == self.max_retries:
                         raise SourceUnavailable(
-                            f"{host}: HTTP {response.status_code} after {attempt + 1} tries: {response.text[:200]!r}"
+                            f"{host}: HTTP {response.status_code} after {attempt + 1} tries: {response.text[:200]!r}",
+                            status_code=response.status_code,
+                            body=response.text[:2000],
                         )
                     await self._sleep(self.backoff * 2**attempt)
                     continue
                 if response.status_code >= 400:
-                    raise SourceUnavailable(f"{url}: HTTP {response.status_code}: {response.text[:200]!r}")
+                    raise SourceUnavailable(
+                        f"{url}: HTTP {response.status_code}: {response.text[:200]!r}",
+                        status_code=response.status_code,
+                        body=response.text[:2000],
+                    )
                 return response
         raise AssertionError("unreachable")  # pragma: no cover
 
