@@ -87,6 +87,9 @@ class HackerNewsSource(SourceBase):
 
 class RedditSource(SourceBase):
     kind: Literal["reddit"]
+    min_interval_seconds: float = Field(
+        default=6.0, ge=0, description="Reddit allows about 10 unauthenticated requests a minute."
+    )
     subreddits: list[str] = Field(
         default_factory=list, description="Restrict to these subreddits; empty = all of Reddit."
     )
