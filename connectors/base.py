@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from bs4 import BeautifulSoup
 
 from ecoute.privacy import Pseudonymizer, normalise_handle
 from ecoute.records import Batch, Mention
@@ -89,3 +92,31 @@ def assign_brands(batch: Batch, context: CollectContext, *, by_query: bool) -> t
         if brands:
             kept.append(replace(mention, brands=brands))
     return Batch(mentions=kept, rejected=batch.rejected), len(batch.mentions) - len(kept)
+
+
+# Block-level tags: a line break before each keeps paragraphs apart once the markup is gone.
+BLOCKS = ["p", "br", "div", "li", "pre", "blockquote", "h1", "h2", "h3", "h4", "tr"]
+
+
+def html_to_text(value: str) -> str:
+    """HTML fragments (feed summaries, HN comments) as plain text, one line per paragraph."""
+    if "<" in value:  # without markup, BeautifulSoup is not needed (and warns on text that looks like a URL)
+        soup = BeautifulSoup(value, "html.parser")
+        for block in soup.find_all(BLOCKS):
+            block.insert_before("\n")  # inline tags (<i>, <a>) stay inside their line
+        value = soup.get_text()
+    else:
+        value = html.unescape(value)
+    lines = (" ".join(line.split()) for line in value.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def add_mention(batch: Batch, index: dict[str, int], mention: Mention) -> None:
+    """Append, or merge the brands into the same post found by an earlier brand's search or feed."""
+    at = index.get(mention.native_id)
+    if at is None:
+        index[mention.native_id] = len(batch.mentions)
+        batch.mentions.append(mention)
+    else:
+        found = batch.mentions[at]
+        batch.mentions[at] = replace(found, brands=tuple(dict.fromkeys((*found.brands, *mention.brands))))

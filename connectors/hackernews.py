@@ -6,21 +6,17 @@
 
 from __future__ import annotations
 
-import html
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from bs4 import BeautifulSoup
-
-from connectors.base import BrandMatcher, CollectContext
+from connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text
 from connectors.errors import ParseError
 from connectors.http import Fetcher
 from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
 from ecoute.source_settings import HackerNewsSource
 
-BLOCKS = ["p", "br", "div", "li", "pre", "blockquote", "h1", "h2", "h3", "h4", "tr"]
 PLATFORM = "hackernews"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 HITS_PER_PAGE = 100  # Algolia allows up to 1000; 100 keeps pages small and the cap meaningful
@@ -37,30 +33,6 @@ class Page:
     page: int = 0
     pages: int = 0  # nbPages: how many pages this search has in all
     oldest: datetime | None = None  # publication time of the last (oldest) hit that had one
-
-
-def html_to_text(value: str) -> str:
-    """HN text fields are HTML fragments (<p>, <a>, <i>, &#x27;): plain text, one line per paragraph."""
-    if "<" in value:  # without markup, BeautifulSoup is not needed (and warns on text that looks like a URL)
-        soup = BeautifulSoup(value, "html.parser")
-        for block in soup.find_all(BLOCKS):
-            block.insert_before("\n")  # inline tags (<i>, <a>) stay inside their line
-        value = soup.get_text()
-    else:
-        value = html.unescape(value)
-    lines = (" ".join(line.split()) for line in value.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def add_mention(batch: Batch, index: dict[str, int], mention: Mention) -> None:
-    """Append, or merge the brands into the same post found by an earlier brand's search."""
-    at = index.get(mention.native_id)
-    if at is None:
-        index[mention.native_id] = len(batch.mentions)
-        batch.mentions.append(mention)
-    else:
-        found = batch.mentions[at]
-        batch.mentions[at] = replace(found, brands=tuple(dict.fromkeys((*found.brands, *mention.brands))))
 
 
 def _scrubbed(hit: Hit, author_key: str | None) -> Hit:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 
-from connectors.base import BrandMatcher, CollectContext
+from connectors.base import BrandMatcher, CollectContext, add_mention
 from connectors.errors import ParseError, SourceUnavailable
 from connectors.http import USER_AGENT, Fetcher
 from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
@@ -39,17 +39,6 @@ class Listing:
     rejected: list[Rejected] = field(default_factory=list)
     after: str | None = None  # cursor of the next page; None on the last
     oldest: datetime | None = None  # publication time of the last (oldest) item that had one
-
-
-def add_mention(batch: Batch, index: dict[str, int], mention: Mention) -> None:
-    """Append, or merge the brands into the same post found by an earlier brand's search."""
-    at = index.get(mention.native_id)
-    if at is None:
-        index[mention.native_id] = len(batch.mentions)
-        batch.mentions.append(mention)
-    else:
-        found = batch.mentions[at]
-        batch.mentions[at] = replace(found, brands=tuple(dict.fromkeys((*found.brands, *mention.brands))))
 
 
 def _scrubbed(data: Thing, author_key: str | None) -> Thing:

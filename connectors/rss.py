@@ -7,42 +7,25 @@ Mentions and rejections out.
 
 from __future__ import annotations
 
-import html
 import json
 import time
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import feedparser
-from bs4 import BeautifulSoup
 
-from connectors.base import BrandMatcher, CollectContext
+from connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text
 from connectors.errors import ParseError
 from connectors.http import Fetcher
 from ecoute.records import Batch, Mention, Rejected
 from ecoute.source_settings import RssSource
 
-BLOCKS = ["p", "br", "div", "li", "pre", "blockquote", "h1", "h2", "h3", "h4", "tr"]
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 # What names a person in feedparser's entry (`href` is where it puts an Atom author's <uri>).
 AUTHOR_FIELDS = ("author", "author_detail", "authors", "contributors", "publisher", "publisher_detail", "href")
 
 Entry = dict[str, Any]
-
-
-def html_to_text(value: str) -> str:
-    """Feed titles and summaries are often HTML: plain text, one line per paragraph."""
-    if "<" in value:  # without markup, BeautifulSoup is not needed (and warns on text that looks like a URL)
-        soup = BeautifulSoup(value, "html.parser")
-        for block in soup.find_all(BLOCKS):
-            block.insert_before("\n")  # inline tags (<i>, <a>) stay inside their line
-        value = soup.get_text()
-    else:
-        value = html.unescape(value)
-    lines = (" ".join(line.split()) for line in value.splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def _host(url: Any) -> str | None:
@@ -66,17 +49,6 @@ def _published(entry: Entry) -> datetime:
     if written:
         raise ParseError(f"published/updated {written!r} is not a date")
     raise ParseError("entry has no published or updated date")
-
-
-def add_mention(batch: Batch, index: dict[str, int], mention: Mention) -> None:
-    """Append, or merge the brands into the same article read from another feed or brand search."""
-    at = index.get(mention.native_id)
-    if at is None:
-        index[mention.native_id] = len(batch.mentions)
-        batch.mentions.append(mention)
-    else:
-        found = batch.mentions[at]
-        batch.mentions[at] = replace(found, brands=tuple(dict.fromkeys((*found.brands, *mention.brands))))
 
 
 def _jsonable(value: Any) -> Any:
