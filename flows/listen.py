@@ -25,7 +25,9 @@ from warehouse.connection import connect
 @task(name="collect", cache_policy=NO_CACHE)
 def collect(settings: Settings, source_name: str) -> pipeline.Collected:
     source = next(s for s in settings.sources if s.name == source_name)
-    collected = pipeline.collect_source(settings, source)
+    with connect(settings.warehouse.path) as con:  # closed before any network I/O
+        since = pipeline.read_watermarks(con, source.name, settings.brands_for(source))
+    collected = pipeline.collect_source(settings, source, since=since)
     if collected.error:
         raise RuntimeError(collected.error)  # raised so Prefect retries it
     return collected
@@ -37,8 +39,14 @@ def load(settings: Settings, collected: list[pipeline.Collected]) -> dict[str, A
     with connect(settings.warehouse.path) as con:
         pipeline.sync_brands(con, settings.brands)
         for item in collected:
-            loaded, quarantined = pipeline.load_batch(con, item.batch)
-            stats[item.source] = {"received": loaded.received, "new": loaded.inserted, "quarantined": quarantined}
+            loaded, quarantined = pipeline.load_batch(con, item)
+            stats[item.source] = {
+                "received": loaded.received,
+                "new": loaded.inserted,
+                "quarantined": quarantined,
+                "off_query": item.off_query,
+                "requests": item.requests,
+            }
     return stats
 
 
