@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from bs4 import BeautifulSoup
 
+from connectors.errors import ParseError
 from ecoute.privacy import Pseudonymizer, normalise_handle
 from ecoute.records import Batch, Mention
 from ecoute.settings import Brand
@@ -120,3 +121,14 @@ def add_mention(batch: Batch, index: dict[str, int], mention: Mention) -> None:
     else:
         found = batch.mentions[at]
         batch.mentions[at] = replace(found, brands=tuple(dict.fromkeys((*found.brands, *mention.brands))))
+
+
+def parse_time(value: Any, name: str) -> datetime:
+    """An ISO 8601 / RFC 3339 time from an API field, as naive UTC; ParseError naming the field."""
+    if not isinstance(value, str) or not value.strip():
+        raise ParseError(f"{name} is missing (got {value!r})")
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ParseError(f"{name} {value!r} is not an ISO 8601 time") from None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
