@@ -123,7 +123,10 @@ def _print_outcome(stats: dict[str, Any], warehouse_path: Path) -> None:
     _print_counts(warehouse_path)
     console.print(f"DuckDB warehouse: [bold]{warehouse_path}[/]")
     for name, path in stats.get("reports", {}).items():
-        console.print(f"report {name}: [bold]{path}[/]")
+        if name != "delivery":
+            console.print(f"report {name}: [bold]{path}[/]")
+    for name, outcome in stats.get("reports", {}).get("delivery", {}).items():
+        console.print(f"delivery {name}: {outcome}", highlight=False)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ecoute.delivery_settings import Delivery
 from ecoute.errors import SettingsError
 from ecoute.source_settings import FileSource, Source
 
@@ -109,6 +110,7 @@ class Settings(_Strict):
     detection: Detection = Field(default_factory=Detection)
     reports: Reports = Field(default_factory=Reports)
     schedule: Schedule = Field(default_factory=Schedule)
+    delivery: Delivery = Field(default_factory=Delivery, description="Where reports and alerts are sent.")
 
     @field_validator("brands")
     @classmethod

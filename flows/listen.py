@@ -99,30 +99,43 @@ def topics(settings: Settings) -> dict[str, Any]:
 
 @task(name="detect", cache_policy=NO_CACHE)
 def detect(settings: Settings) -> dict[str, Any]:
+    from ecoute.delivery import send_alerts
     from warehouse.detect import detect as run_detectors
     from warehouse.detect import store_findings
 
     with connect(settings.warehouse.path) as con:
         findings = run_detectors(con, settings.brands, settings.detection)
         store_findings(con, findings)
-    return {"findings": len(findings), "headlines": [f.headline for f in findings]}
+    # sent after the warehouse is closed: send_alerts records what it sent, once per finding
+    alerts = send_alerts(settings.delivery, findings, warehouse=settings.warehouse.path)
+    return {"findings": len(findings), "headlines": [f.headline for f in findings], "alerts": alerts.as_dict()}
 
 
 @task(name="report", cache_policy=NO_CACHE)
-def report(settings: Settings) -> dict[str, str]:
+def report(settings: Settings) -> dict[str, Any]:
+    from ecoute.delivery import send_report
     from ecoute.reports import write_report
 
-    written: dict[str, str] = {}
+    written: dict[str, Any] = {}
     with connect(settings.warehouse.path) as con:
         period = pipeline.report_period(con, settings.reports.period_days)
         if period is None:
             return written
-        for brand in settings.brands:
-            paths = write_report(
+        papers = {
+            brand.name: write_report(
                 con, brand, settings.brands, settings.reports.dir, period_start=period[0], period_end=period[1]
             )
-            written[brand.name] = str(paths.html)
-            written[f"{brand.name} (markdown)"] = str(paths.markdown)
+            for brand in settings.brands
+        }
+    deliveries = {}
+    for name, paths in papers.items():
+        written[name] = str(paths.html)
+        written[f"{name} (markdown)"] = str(paths.markdown)
+        sent = send_report(settings.delivery, name, paths, summary_markdown=paths.markdown.read_text(encoding="utf-8"))
+        if sent.outcomes:
+            deliveries[name] = sent.as_dict()
+    if deliveries:
+        written["delivery"] = deliveries
     return written
 
 
@@ -154,7 +167,10 @@ def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None)
         stats["topics"] = topics(settings)
         stats["detect"] = detect(settings)
         stats["reports"] = report(settings)
-        status = "partial" if stats["failed_sources"] else "completed"
+        channels = [*stats["detect"]["alerts"].values()]
+        channels += [c for outcome in stats["reports"].get("delivery", {}).values() for c in outcome.values()]
+        failed_delivery = any(channel["error"] for channel in channels)
+        status = "partial" if stats["failed_sources"] or failed_delivery else "completed"
         return stats
     finally:
         with connect(settings.warehouse.path) as con:
