@@ -4,22 +4,98 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from markupsafe import escape
 from plotly.offline import get_plotlyjs
 from synthetic_warehouse import BRANDS, DETECTION, FIRST_DAY, LAST_DAY, SCRIPT_TEXT, Scenario, synthetic_warehouse
 
-from ecoute.records import Finding
+from ecoute.records import Engagement, Finding, Mention
 from ecoute.reports import ReportPaths, write_report
+from ecoute.reports.data import ReportData, Responsiveness, load_report_data
+from ecoute.reports.narrative import duration, summary
 from ecoute.reports.render import http_url, md_text
+from warehouse.connection import connect
 from warehouse.detect import detect, store_findings
+from warehouse.load import insert_frame, upsert_mentions
 
 _CHART_DATA = re.compile(r'<script type="application/json" id="chart-([a-z-]+)-data">(.*?)</script>', re.DOTALL)
+THREAD_START = datetime(2026, 10, 5, 9, 0)
+
+
+@dataclass(frozen=True)
+class Post:
+    """A post of a thread on a forum (a source that shows replies), `minute` after `start`."""
+
+    native_id: str
+    brand: str
+    minute: int
+    sentiment: str = "negative"
+    official: bool = False  # written by the brand's own account
+    reply_to: str | None = None  # native_id of the parent post
+    language: str = "en"
+
+
+# Zelia's forum thread: two complaints, the first answered after 30 minutes
+HAND_MADE = (
+    Post("news", "Zelia", 0, "neutral", official=True),  # the brand's own post: not a mention
+    Post("down", "Zelia", 60),  # complaint 1: opens a thread
+    Post("down-answer", "Zelia", 90, "neutral", official=True, reply_to="down"),  # ... answered 30 min later
+    Post("me-too", "Zelia", 100, reply_to="down"),  # replies to a customer, not to the brand: no complaint
+    Post("news-reply", "Zelia", 120, reply_to="news"),  # complaint 2: answers the brand's post, unanswered
+    Post("thanks", "Zelia", 130, "positive", language="fr"),  # not negative: no complaint, even when answered
+    Post("thanks-answer", "Zelia", 135, "neutral", official=True, reply_to="thanks"),
+    Post("norvo-down", "Norvo", 60),  # Norvo's one complaint, answered after 6 hours
+    Post("norvo-answer", "Norvo", 420, "neutral", official=True, reply_to="norvo-down"),
+)
+
+
+def add_posts(con: duckdb.DuckDBPyConnection, posts: Sequence[Post], *, start: datetime = THREAD_START) -> None:
+    """Load forum posts with their enrichment, as the pipeline would have."""
+    mentions, enrichments = [], []
+    for post in posts:
+        published = start + timedelta(minutes=post.minute)
+        mention = Mention(
+            source="forum",
+            native_id=post.native_id,
+            text=f"{post.brand} {'answer' if post.official else 'post'} {post.native_id}",
+            published_at=published,
+            collected_at=published + timedelta(hours=1),
+            brands=(post.brand,),
+            url=f"https://forum.example/{post.native_id}",
+            from_brand=post.brand if post.official else None,
+            in_reply_to=f"forum:{post.reply_to}" if post.reply_to else None,
+            engagement=Engagement(likes=1, replies=0, shares=0),
+        )
+        p = {"negative": (0.8, 0.1, 0.1), "neutral": (0.1, 0.8, 0.1), "positive": (0.1, 0.1, 0.8)}[post.sentiment]
+        mentions.append(mention)
+        enrichments.append(
+            {
+                "mention_id": mention.mention_id,
+                "language": post.language,
+                "language_confidence": 0.99,
+                "sentiment": post.sentiment,
+                "sentiment_score": p[2] - p[0],
+                "p_negative": p[0],
+                "p_neutral": p[1],
+                "p_positive": p[2],
+                "topic_id": 1,
+                "topic_probability": 0.9,
+                "language_model": "test",
+                "sentiment_model": "test",
+                "encoder": "test",
+                "topic_model": "test",
+                "enriched_at": datetime(2026, 10, 16),
+            }
+        )
+    upsert_mentions(con, mentions)
+    insert_frame(con, "insert_enrichments", "incoming_enrichments", pl.DataFrame(enrichments))
 
 
 @dataclass(frozen=True)
@@ -28,6 +104,7 @@ class Written:
     html: str
     markdown: str
     findings: list[Finding]
+    data: ReportData  # what the report was made from
 
 
 def _write(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Written:
@@ -35,12 +112,14 @@ def _write(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Written:
     store_findings(con, findings)
     paths = write_report(con, BRANDS[0], BRANDS, out_dir, period_start=FIRST_DAY, period_end=LAST_DAY)
     html, markdown = paths.html.read_text(encoding="utf-8"), paths.markdown.read_text(encoding="utf-8")
-    return Written(paths, html, markdown, [f for f in findings if f.brand == "Zelia"])
+    data = load_report_data(con, BRANDS[0], BRANDS, period_start=FIRST_DAY, period_end=LAST_DAY)
+    return Written(paths, html, markdown, [f for f in findings if f.brand == "Zelia"], data)
 
 
 @pytest.fixture
 def written(tmp_path: Path) -> Iterator[Written]:
     with synthetic_warehouse(tmp_path / "w.duckdb", Scenario()) as con:
+        add_posts(con, HAND_MADE)
         yield _write(con, tmp_path / "reports")
 
 
@@ -62,7 +141,10 @@ def test_html_embeds_the_chart_data_and_plotly_once(written: Written) -> None:
     """Charts carry the warehouse's numbers and plotly.js is inlined once, so the page works offline."""
     charts = {name: json.loads(data) for name, data in _CHART_DATA.findall(written.html)}
 
-    assert set(charts) == {"volume", "sentiment", "share-of-voice", "topics"}
+    assert set(charts) == {
+        *("volume", "sentiment", "share-of-voice", "topics"),
+        *("by-source", "by-language", "answered", "first-answer"),
+    }
     volume = {trace["name"]: trace["y"] for trace in charts["volume"]["data"]}
     assert set(volume) == {"Zelia", "Norvo"}
     spike = next(f for f in written.findings if f.kind == "volume_spike")
@@ -98,6 +180,96 @@ def test_a_quiet_period_says_nothing_changed(tmp_path: Path) -> None:
     assert written.findings == []
     assert "Nothing unusual was detected in this period." in written.html
     assert "Nothing unusual was detected in this period." in written.markdown
+    # no source shows threads, so there is nothing to answer, and no empty responsiveness chart
+    assert "No public complaint to Zelia was seen in a thread in this period." in written.html
+    assert 'id="chart-answered"' not in written.html
+
+
+def test_responsiveness_mart_finds_complaints_and_first_answers(warehouse_path: Path) -> None:
+    """Complaints are negative thread openers and replies to the brand; answers are the brand's replies."""
+    with connect(warehouse_path) as con:
+        add_posts(con, HAND_MADE)
+        rows = con.sql(
+            "SELECT brand, mention_id, answered, minutes_to_first_answer FROM responsiveness ORDER BY brand, mention_id"
+        ).fetchall()
+        weekly = con.sql("SELECT brand, complaints, answered, answered_share FROM responsiveness_weekly").fetchall()
+
+    assert rows == [
+        ("Norvo", "forum:norvo-down", True, 360.0),
+        ("Zelia", "forum:down", True, 30.0),
+        ("Zelia", "forum:news-reply", False, None),
+    ]
+    assert sorted(weekly) == [("Norvo", 1, 1, 1.0), ("Zelia", 2, 1, 0.5)]
+
+
+def test_report_shows_how_the_brand_answers_complaints(written: Written) -> None:
+    """Share answered, time to first answer and the badge, for the brand and against its competitor."""
+    assert written.data.brand_responsiveness == Responsiveness("Zelia", 2, 1, 0.5, 30.0, 30.0, 30, 0.5)
+    assert "Zelia answers 50% of complaints within 30 minutes" in written.html
+    assert "<td>Norvo</td><td>1</td>" in written.html
+    assert "Zelia answered 50% of public complaints, median first answer 30 min; Norvo answered 100%, in 6 h." in (
+        written.html
+    )
+    assert "**Answering complaints**: Zelia answers 50% of complaints within 30 minutes · 50% of 2 answered" in (
+        written.markdown
+    )
+    answered = {t["name"]: t["y"] for t in json.loads(dict(_CHART_DATA.findall(written.html))["answered"])["data"]}
+    assert answered == {"Zelia": [0.5], "Norvo": [1.0]}
+
+
+def test_summary_comes_first_and_names_the_biggest_change(written: Written) -> None:
+    """The page and the digest open with sentences made from the numbers, before KPIs and charts."""
+    lead = re.search(r'<p class="lead">(.*?)</p>', written.html, re.DOTALL)
+    assert lead is not None
+    assert written.html.index('class="lead"') < written.html.index('class="kpis"') < written.html.index("chart-volume")
+    mentions = written.data.summary.mentions
+    assert lead[1].startswith(f"Zelia was mentioned {mentions:,} times from 17 Aug to 15 Oct 2026, ")
+    biggest = max(written.findings, key=lambda f: (f.confidence, f.period_end))
+    assert f"The biggest change: {escape(biggest.headline.removeprefix('Zelia: '))}" in lead[1]
+    assert written.markdown.split("\n\n")[1].startswith(f"Zelia was mentioned {mentions:,} times")
+
+
+def test_volume_by_source_and_language_adds_up_to_the_total(written: Written) -> None:
+    """Each breakdown counts the report's mentions once: brand answers are not mentions."""
+    data = written.data
+    by_source = {s.value: s.mentions for s in data.by_source}
+    assert by_source["forum"] == 4  # down, me-too, news-reply, thanks
+    assert sum(by_source.values()) == data.summary.mentions
+    by_language = {s.value: s.mentions for s in data.by_language}
+    assert by_language["fr"] == 1 and sum(by_language.values()) == data.summary.mentions
+    assert "French" in written.markdown
+
+
+@pytest.mark.parametrize(
+    ("start", "compared"),
+    [
+        (LAST_DAY - timedelta(days=29), True),  # the 30 days before were collected: say how volume moved
+        (FIRST_DAY, False),  # nothing was collected before: no comparison rather than "up 100%"
+    ],
+)
+def test_summary_compares_with_the_previous_period_only_when_collected(
+    tmp_path: Path, start: date, compared: bool
+) -> None:
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(spike=False, emerging=False)) as con:
+        data = load_report_data(con, BRANDS[0], BRANDS, period_start=start, period_end=LAST_DAY)
+
+    assert (f"previous {(LAST_DAY - start).days + 1} days" in summary(data)[0]) is compared
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"),
+    [
+        (0.4, "1 min"),  # never "0 min"
+        (30, "30 min"),
+        (59.7, "1 h"),  # not "60 min"
+        (95, "1 h 35 min"),
+        (442, "7 h 20 min"),  # beyond two hours, to five minutes
+        (2160, "1.5 days"),
+        (None, "n/a"),  # nothing answered
+    ],
+)
+def test_durations_read_as_people_say_them(minutes: float | None, said: str) -> None:
+    assert duration(minutes) == said
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from warehouse.errors import MigrationError
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 # Marts are views over the raw and enrichment tables; order matters when one builds on another.
-MARTS = ("mentions_enriched", "daily_brand_metrics", "topic_daily")
+MARTS = ("mentions_enriched", "daily_brand_metrics", "topic_daily", "responsiveness", "responsiveness_weekly")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 
@@ -19,6 +19,7 @@ from warehouse.detect import comparison_set
 
 TOP_TOPICS = 8
 EXAMPLES_PER_TOPIC = 3
+TOP_SLICES = 8  # values shown per breakdown (source, language); the rest is "other"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,41 @@ class WeeklyShare:
 
 
 @dataclass(frozen=True)
+class Slice:
+    """The brand's mentions from one source or in one language."""
+
+    value: str
+    mentions: int
+    negative: int
+    neutral: int
+    positive: int
+
+
+@dataclass(frozen=True)
+class Responsiveness:
+    """How a brand answered public complaints (see the `responsiveness` mart)."""
+
+    brand: str
+    complaints: int
+    answered: int
+    answered_share: float | None
+    median_minutes: float | None  # to the first answer, over answered complaints
+    p90_minutes: float | None
+    badge_minutes: int | None  # a plain step ("within 2 hours") covering 90% of first answers
+    answered_within_badge_share: float | None  # of all complaints, answered within that step
+
+
+@dataclass(frozen=True)
+class WeeklyResponsiveness:
+    brand: str
+    week: date  # the Monday
+    complaints: int
+    answered: int
+    answered_share: float
+    median_minutes: float | None
+
+
+@dataclass(frozen=True)
 class Topic:
     topic_id: int
     label: str
@@ -90,6 +126,15 @@ class ReportData:
     share_of_voice: tuple[WeeklyShare, ...]
     topics: tuple[Topic, ...]
     findings: tuple[Finding, ...]
+    previous_mentions: int | None  # over as many days just before; None when not all collected
+    by_source: tuple[Slice, ...]
+    by_language: tuple[Slice, ...]
+    responsiveness: tuple[Responsiveness, ...]  # the brand first, then its competitors
+    responsiveness_weekly: tuple[WeeklyResponsiveness, ...]
+
+    @property
+    def brand_responsiveness(self) -> Responsiveness:
+        return self.responsiveness[0]
 
 
 def load_report_data(
@@ -103,12 +148,23 @@ def load_report_data(
     shares = tuple(
         WeeklyShare(*row) for row in run(con, "report_share_of_voice", {"peers": peers, **period}).fetchall()
     )
+    days = period_end - period_start + timedelta(days=1)
+    before = {"start": period_start - days, "end": period_start - timedelta(days=1)}
+    previous = run(con, "report_previous_mentions", {"brand": brand.name, **before}).fetchall()[0][0]
+    slices = run(con, "report_volume_by", {"brand": brand.name, "limit": TOP_SLICES, **period}).fetchall()
+    answering = run(con, "report_responsiveness", {"brand": brand.name, "peers": peers, **period}).fetchall()
+    weekly_answering = run(con, "report_responsiveness_weekly", {"peers": peers, **period}).fetchall()
     return ReportData(
         summary=summary,
         daily=daily,
         share_of_voice=shares,
         topics=_topics(con, brand.name, period_start, period_end),
         findings=_findings(con, brand.name, period_start, period_end),
+        previous_mentions=previous,
+        by_source=tuple(Slice(*row[1:]) for row in slices if row[0] == "source"),
+        by_language=tuple(Slice(*row[1:]) for row in slices if row[0] == "language"),
+        responsiveness=tuple(Responsiveness(*row) for row in answering),
+        responsiveness_weekly=tuple(WeeklyResponsiveness(*row) for row in weekly_answering),
     )
 
 

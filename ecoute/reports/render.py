@@ -20,6 +20,7 @@ import duckdb
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ecoute.reports import narrative
 from ecoute.reports.charts import build_charts
 from ecoute.reports.data import load_report_data
 from ecoute.settings import Brand
@@ -63,6 +64,8 @@ def write_report(
     context = {
         "data": data,
         "summary": data.summary,
+        "lead": narrative.summary(data),
+        "answering": data.brand_responsiveness,
         "charts": build_charts(data),
         "kinds": KINDS,
         "magnitudes": MAGNITUDES,
@@ -103,7 +106,11 @@ def _environment() -> Environment:
         pct=_percent,
         num=_number,
         when=_when,
+        duration=narrative.duration,
+        badge=narrative.badge,
+        language=narrative.language,
     )
+    env.globals["period"] = narrative.period
     return env
 
 

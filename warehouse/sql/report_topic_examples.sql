@@ -1,6 +1,7 @@
--- A few of the most engaged mentions of each of a brand's topics over the report period.
+-- A few of the most engaged mentions of each of a brand's topics over the report period;
+-- `source` is where it was published (the platform, or the source when it names none).
 WITH period AS (
-    SELECT topic_id, mention_id, source, text, url, published_at, sentiment, engagement
+    SELECT topic_id, mention_id, coalesce(platform, source) AS source, text, url, published_at, sentiment, engagement
     FROM mentions_enriched
     WHERE list_contains(brands, $brand)
         AND from_brand IS NULL

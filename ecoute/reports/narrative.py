@@ -1,0 +1,129 @@
+"""The report in words: the opening summary, durations and the responsiveness badge.
+
+Everything here returns plain text; the templates escape it (autoescaping in HTML, `md` in
+the digest), because brand names, headlines and topic labels come from settings and posts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ecoute.records import Finding
+from ecoute.reports.data import ReportData, Responsiveness
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_LANGUAGES = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "und": "undetermined",
+    "other": "other",
+}
+SAME_VOLUME = 0.05  # a change in mentions smaller than this reads "about as often"
+
+
+def summary(data: ReportData) -> list[str]:
+    """Two to four sentences a marketer reads first: volume, the biggest change, answering."""
+    return [s for s in (_volume(data), _biggest_change(data), _answering(data)) if s]
+
+
+def period(start: date, end: date) -> str:
+    """'7 Sep to 1 Nov 2026', or '28 Dec 2026 to 3 Jan 2027' across a new year."""
+    first = f"{start.day} {_MONTHS[start.month - 1]}"
+    last = f"{end.day} {_MONTHS[end.month - 1]} {end.year}"
+    return f"{first} to {last}" if start.year == end.year else f"{first} {start.year} to {last}"
+
+
+def duration(minutes: float | None) -> str:
+    """'38 min', '7 h 20 min', '1.5 days': how long, as people say it."""
+    if minutes is None:
+        return "n/a"
+    if minutes < 59.5:
+        return f"{max(1, round(minutes))} min"
+    if minutes < 24 * 60:
+        hours, rest = divmod(round(minutes / 5) * 5 if minutes >= 120 else round(minutes), 60)
+        return f"{hours} h" if rest == 0 else f"{hours} h {rest} min"
+    return f"{minutes / 1440:.1f} days"
+
+
+def step(minutes: int) -> str:
+    """A badge's time step in words: 5 -> '5 minutes', 60 -> '1 hour', 2880 -> '2 days'."""
+    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
+        if minutes % size == 0:
+            count = minutes // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{minutes} minutes"
+
+
+def badge(r: Responsiveness) -> str:
+    """Messenger-style: 'answers 73% of complaints within 2 hours'."""
+    if r.complaints == 0:
+        return "no public complaints to answer"
+    if r.answered == 0 or r.badge_minutes is None or r.answered_within_badge_share is None:
+        return f"answered none of {r.complaints:,} public complaints"
+    return f"answers {r.answered_within_badge_share:.0%} of complaints within {step(r.badge_minutes)}"
+
+
+def language(code: str) -> str:
+    return _LANGUAGES.get(code, code)
+
+
+def biggest(findings: tuple[Finding, ...]) -> Finding | None:
+    """The finding to lead with: the most certain, then the most recent."""
+    return max(findings, key=lambda f: (f.confidence, f.period_end), default=None)
+
+
+def _volume(data: ReportData) -> str:
+    s = data.summary
+    when = period(s.period_start, s.period_end)
+    if s.mentions == 0:
+        return f"{s.brand} was not mentioned from {when}."
+    sentence = f"{s.brand} was mentioned {s.mentions:,} times from {when}"
+    if data.previous_mentions:
+        change = s.mentions / data.previous_mentions - 1
+        days = (s.period_end - s.period_start).days + 1
+        if abs(change) < SAME_VOLUME:
+            sentence += f" (about as often as in the previous {days} days)"
+        else:
+            sentence += f" ({'up' if change > 0 else 'down'} {abs(change):.0%} on the previous {days} days)"
+    sentence += f", {s.negative_share:.0%} of them negative" if s.negative_share is not None else ""
+    if s.competitors and s.share_of_voice is not None:
+        sentence += f"; that is {s.share_of_voice:.0%} of the conversation against {_names(s.competitors)}"
+    return sentence + "."
+
+
+def _biggest_change(data: ReportData) -> str:
+    lead = biggest(data.findings)
+    if lead is None:
+        return "Nothing unusual was detected in this period."
+    headline = lead.headline.removeprefix(f"{data.summary.brand}: ").rstrip(".")
+    more = len(data.findings) - 1
+    rest = f"; {more} more change{' is' if more == 1 else 's are'} listed below" if more else ""
+    return f"The biggest change: {headline}{rest}."
+
+
+def _answering(data: ReportData) -> str:
+    own, *others = data.responsiveness
+    if own.complaints == 0:
+        return ""
+    if own.answered == 0:
+        sentence = f"{own.brand} answered none of its {own.complaints:,} public complaints"
+    else:
+        sentence = (
+            f"{own.brand} answered {own.answered_share:.0%} of public complaints, "
+            f"median first answer {duration(own.median_minutes)}"
+        )
+    compared = [
+        f"{r.brand} answered {r.answered_share:.0%}" + (f", in {duration(r.median_minutes)}" if r.answered else "")
+        for r in others
+        if r.answered_share is not None
+    ]
+    return "; ".join([sentence, *compared]) + "."
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
