@@ -83,6 +83,15 @@ def run_benchmark(
     return results
 
 
+def as_flat_json(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One object keyed by set name, then metric -> value (what scripts and CI read);
+    each set also names the model and machine that produced its figures."""
+    model = results["sentiment"] + (f" on {results['encoder']}" if results["encoder"] else "")
+    return {
+        name: {**figures, "model": model, "machine": results["machine"]} for name, figures in results["sets"].items()
+    }
+
+
 def _table(results: dict[str, Any]) -> str:
     lines = [
         f"sentiment: {results['sentiment']}",
@@ -115,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     encoder = load_encoder(args.encoder)
     sentiment = load_sentiment(args.sentiment, encoder)
     results = run_benchmark(args.data, encoder, sentiment, sets=args.sets, limit=args.limit)
-    print(json.dumps(results, indent=2) if args.json else _table(results), file=sys.stdout)
+    print(json.dumps(as_flat_json(results), indent=2) if args.json else _table(results), file=sys.stdout)
     return 0
 
 
