@@ -311,6 +311,20 @@ def bench_sentiment(
 
 
 @app.command()
+@friendly
+def refit(settings: SettingsOption = Path("ecoute.toml")) -> None:
+    """Refit the topic model on the latest mentions; old topics are mapped to new ones in `topic_map`.
+
+    Example: ecoute refit --settings ecoute.toml
+    """
+    from ecoute.settings import load_settings
+    from flows.refit import refit_topics_flow
+
+    load_settings(settings)  # a bad file is one clear message before Prefect starts
+    console.print(refit_topics_flow(settings_path=str(settings)), highlight=False)
+
+
+@app.command()
 def sources() -> None:
     """List the connector kinds: endpoint, settings each needs, credentials (environment variables).
 

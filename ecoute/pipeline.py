@@ -38,10 +38,6 @@ def key_file(settings: Settings) -> Path:
     return settings.warehouse.path.parent / "pseudonym.key"
 
 
-def topic_model_dir(settings: Settings) -> Path:
-    return settings.warehouse.path.parent / "topic-model"
-
-
 # --- collect -------------------------------------------------------------------------
 
 # Re-read this much before each watermark: late posts and clock skew are caught, and the
@@ -214,82 +210,6 @@ def enrich_pending(
         if progress:
             progress(len(ids))
     return done
-
-
-# --- topics --------------------------------------------------------------------------
-
-
-def _vectors(rows: list[tuple[Any, ...]]) -> np.ndarray:
-    return np.asarray([r[2] for r in rows], dtype=np.float32)
-
-
-def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: str) -> dict[str, Any]:
-    """Give every enriched mention a topic. The first run fits BERTopic on a capped window and
-    saves it; later runs load it and only `transform` new mentions, so topic ids stay put."""
-    from models.topics import TopicModel
-
-    path = topic_model_dir(settings)
-    fitted = False
-    if (path / "ecoute_topics.json").exists():
-        model = TopicModel.load(path)
-    else:
-        window = run(
-            con, "topic_fit_window", {"encoder": encoder_identity, "limit": settings.models.topic_fit_window}
-        ).fetchall()
-        if len(window) < settings.models.min_topic_size * 2:
-            return {"fitted": False, "assigned": 0, "reason": f"only {len(window)} mentions; too few to fit topics"}
-        stop_words = [term for brand in settings.brands for term in brand.all_terms]
-        model = TopicModel(
-            min_topic_size=settings.models.min_topic_size,
-            extra_stop_words=stop_words,
-            max_fit_docs=settings.models.topic_fit_window,
-        )
-        model.fit([r[1] for r in window], _vectors(window))
-        model.save(path)
-        model = TopicModel.load(path)  # assign through the loaded model, as every later run will
-        fitted = True
-    rows = run(con, "untopiced", {"encoder": encoder_identity, "topic_model": model.identity}).fetchall()
-    if rows:
-        assignment = model.transform([r[1] for r in rows], _vectors(rows))
-        frame = pl.DataFrame(
-            {
-                "mention_id": [r[0] for r in rows],
-                "topic_id": assignment.topic_ids,
-                "topic_probability": assignment.probabilities,
-                "topic_model": model.identity,
-            },
-            schema={
-                "mention_id": pl.String,
-                "topic_id": pl.Int32,
-                "topic_probability": pl.Float64,
-                "topic_model": pl.String,
-            },
-        )
-        insert_frame(con, "assign_topics", "incoming_topics", frame)
-    infos = model.topics()
-    if infos:
-        topics = pl.DataFrame(
-            {
-                "topic_model": model.identity,
-                "topic_id": [t.topic_id for t in infos],
-                "label": [t.label for t in infos],
-                "keywords": [list(t.keywords) for t in infos],
-                "size": [t.size for t in infos],
-                "representative": [list(t.representative_docs) for t in infos],
-                "fitted_at": _now(),
-            },
-            schema={
-                "topic_model": pl.String,
-                "topic_id": pl.Int32,
-                "label": pl.String,
-                "keywords": pl.List(pl.String),
-                "size": pl.Int32,
-                "representative": pl.List(pl.String),
-                "fitted_at": pl.Datetime("us"),
-            },
-        )
-        insert_frame(con, "upsert_topics", "incoming_topic_info", topics)
-    return {"fitted": fitted, "assigned": len(rows), "topics": len(infos), "topic_model": model.identity}
 
 
 # --- runs ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from prefect.runtime import flow_run
 
 from ecoute import pipeline
 from ecoute.settings import Settings, load_settings
+from ecoute.topic_steps import update_topics
 from warehouse.connection import connect
 
 
@@ -94,7 +95,7 @@ def topics(settings: Settings) -> dict[str, Any]:
 
     encoder = load_encoder(settings.models.encoder)  # only its identity is needed: embeddings are stored
     with connect(settings.warehouse.path) as con:
-        return pipeline.update_topics(con, settings, encoder.identity)
+        return update_topics(con, settings, encoder.identity)
 
 
 @task(name="detect", cache_policy=NO_CACHE)

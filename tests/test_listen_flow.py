@@ -136,3 +136,33 @@ def test_running_again_changes_no_row_count(demo_run: tuple[Path, dict, dict]) -
     assert table_counts(path) == before
     with connect(path) as con:
         assert con.sql("SELECT mention_id, topic_id FROM enrichments ORDER BY 1").fetchall() == topics_before
+
+
+def test_refit_maps_old_topics_and_is_idempotent(demo_run: tuple[Path, dict, dict]) -> None:
+    """A refit on a new window maps old topics to new and reassigns all; on the same window it changes nothing."""
+    from ecoute.topic_steps import refit_topics
+    from models.encoder import load_encoder
+
+    settings_path, _, _ = demo_run
+    settings = load_settings(settings_path)
+    encoder = load_encoder(settings.models.encoder).identity
+    with connect(settings.warehouse.path) as con:
+        old_model = con.sql("SELECT DISTINCT topic_model FROM enrichments").fetchall()
+        assert refit_topics(con, settings, encoder) == {
+            "refitted": False,
+            "reason": "the window gives the same model",
+            "topic_model": old_model[0][0],
+        }
+    smaller = settings.model_copy(
+        update={"models": settings.models.model_copy(update={"topic_fit_window": 300, "min_topic_size": 10})}
+    )
+    with connect(settings.warehouse.path) as con:
+        result = refit_topics(con, smaller, encoder)
+        assert result["refitted"] and result["mapped_topics"] > 0
+        models = con.sql("SELECT DISTINCT topic_model FROM enrichments").fetchall()
+        unassigned = con.sql("SELECT count(*) FROM enrichments WHERE topic_id IS NULL").fetchall()[0][0]
+        mapped = con.sql(
+            "SELECT count(*) FROM topic_map WHERE old_model = $m", params={"m": old_model[0][0]}
+        ).fetchall()
+    assert models == [(result["topic_model"],)] and models != old_model and unassigned == 0
+    assert mapped[0][0] > 0
