@@ -168,11 +168,17 @@ def enrich_pending(
     con: duckdb.DuckDBPyConnection, enricher: Any, *, batch_size: int, progress: Progress | None = None
 ) -> int:
     """Enrich every mention that has no enrichment yet, batch by batch; returns how many."""
+    from models.duplicates import INDEX_WINDOW, DuplicateGrouper
+
     done = 0
     identities = enricher.identities
+    grouper = DuplicateGrouper()
+    # the recent groups, rebuilt once: each batch is then matched against a bounded index
+    index = grouper.build_index(run(con, "dup_recent", {"seconds": int(INDEX_WINDOW.total_seconds())}).fetchall())
     while rows := run(con, "pending_enrichment", {"limit": batch_size}).fetchall():
         ids = [r[0] for r in rows]
         result = enricher.enrich([r[1] for r in rows])
+        groups = grouper.assign([(r[0], r[2], r[1]) for r in rows], index)
         now = _now()
         enrichments = pl.DataFrame(
             {
@@ -187,6 +193,7 @@ def enrich_pending(
                 "language_model": identities["language_model"],
                 "sentiment_model": identities["sentiment_model"],
                 "encoder": identities["encoder"],
+                "duplicate_group": groups,
                 "enriched_at": now,
             }
         )

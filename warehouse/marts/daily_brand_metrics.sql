@@ -6,9 +6,11 @@ WITH enriched AS (
     SELECT * FROM mentions_enriched WHERE from_brand IS NULL AND sentiment IS NOT NULL
 ),
 per_brand AS (
-    SELECT u.brand, u.day, u.sentiment, u.sentiment_score, u.engagement
+    SELECT u.brand, u.day, u.sentiment, u.sentiment_score, u.engagement, u.duplicate_group
     FROM (
-        SELECT unnest(brands) AS brand, published_day AS day, language, sentiment, sentiment_score, engagement
+        SELECT
+            unnest(brands) AS brand, published_day AS day, language, sentiment, sentiment_score, engagement,
+            duplicate_group
         FROM enriched
     ) AS u
     LEFT JOIN brand_settings AS b USING (brand)
@@ -29,6 +31,7 @@ counted AS (
         brand,
         day,
         count(*) AS mentions,
+        count(DISTINCT duplicate_group) AS unique_mentions,
         count(*) FILTER (sentiment = 'negative') AS negative,
         count(*) FILTER (sentiment = 'neutral') AS neutral,
         count(*) FILTER (sentiment = 'positive') AS positive,
@@ -42,6 +45,7 @@ filled AS (
         s.brand,
         s.day,
         coalesce(c.mentions, 0) AS mentions,
+        coalesce(c.unique_mentions, 0) AS unique_mentions,
         coalesce(c.negative, 0) AS negative,
         coalesce(c.neutral, 0) AS neutral,
         coalesce(c.positive, 0) AS positive,

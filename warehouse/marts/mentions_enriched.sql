@@ -32,6 +32,8 @@ final AS (
         e.sentiment_score,
         e.topic_id,
         t.topic_label,
+        e.intent,
+        coalesce(e.duplicate_group, m.mention_id) AS duplicate_group,
         e.enriched_at
     FROM mentions AS m
     LEFT JOIN enrichments AS e USING (mention_id)
