@@ -324,6 +324,25 @@ def refit(settings: SettingsOption = Path("ecoute.toml")) -> None:
     console.print(refit_topics_flow(settings_path=str(settings)), highlight=False)
 
 
+@bench_app.command("trends")
+@friendly
+def bench_trends(
+    scale: Annotated[float, typer.Option(help="Corpus size factor (1.0 = about 5,600 mentions per corpus).")] = 1.0,
+    work_dir: Annotated[Path, typer.Option(help="Where corpora and warehouses are written.")] = Path(
+        "ecoute-data/bench-trends"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run detection on generated corpora with planted events (and one with none); print recall and false alarms.
+
+    Example: ecoute bench trends --scale 1.0 --json
+    """
+    from ecoute.bench_trends import main as trends_main
+
+    argv = ["--scale", str(scale), "--work-dir", str(work_dir)]
+    raise typer.Exit(trends_main([*argv, "--json"] if as_json else argv))
+
+
 @app.command()
 def sources() -> None:
     """List the connector kinds: endpoint, settings each needs, credentials (environment variables).

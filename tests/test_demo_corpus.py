@@ -311,6 +311,30 @@ def test_scale_shrinks_volume_not_events(small: Loaded, full: Loaded) -> None:
     assert events["new_theme"] > 25
 
 
+def test_strength_scales_every_planted_event(tmp_path: Path, small: Loaded) -> None:
+    """At strength 0.5 the spike and the new theme are half as big, the slopes half as steep."""
+    half = load(generate(tmp_path, scale=0.1, strength=0.5))
+    assert (
+        0.4 < half.event("complaint_spike")["extra_mentions"] / small.event("complaint_spike")["extra_mentions"] < 0.6
+    )
+    assert 0.4 < half.event("new_theme")["mentions"] / small.event("new_theme")["mentions"] < 0.6
+    assert half.event("sentiment_decline")["negative_share_end"] == 0.375
+    assert half.event("share_of_voice_shift")["share_end"] == 0.475
+
+
+def test_events_picks_what_is_planted(tmp_path: Path) -> None:
+    """A corpus with the outage only: no new theme in its posts or its truth."""
+    only = load(generate(tmp_path, scale=0.1, events=["complaint_spike"]))
+    assert [e["kind"] for e in only.truth["events"]] == ["complaint_spike"]
+    assert {label["event"] for label in only.labels.values()} == {None, "complaint_spike"}
+
+
+def test_unknown_events_are_refused(tmp_path: Path) -> None:
+    """A misspelt event is an error, not a corpus silently missing it."""
+    with pytest.raises(ValueError, match="unknown events"):
+        generate(tmp_path, scale=0.1, events=["complaint_spikes"])
+
+
 def test_too_few_days_is_refused(tmp_path: Path) -> None:
     """Events need room: a corpus shorter than two weeks is an error, not a silent mess."""
     with pytest.raises(ValueError, match="at least 14 days"):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from synthetic_warehouse import (
     BRANDS,
@@ -20,14 +21,73 @@ from synthetic_warehouse import (
     synthetic_warehouse,
 )
 
-from ecoute.records import Finding
+from ecoute.records import Engagement, Finding, Mention
 from warehouse.detect import detect, store_findings
+from warehouse.load import insert_frame, upsert_mentions
+
+QUIET = Scenario(spike=False, emerging=False)
 
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     with synthetic_warehouse(tmp_path / "w.duckdb", Scenario()) as con:
         yield con
+
+
+def add_posts(
+    con: duckdb.DuckDBPyConnection,
+    brand: str,
+    days: dict[date, int],
+    topic: int,
+    text: str,
+    negative: Callable[[date], float] = lambda day: 0.2,
+) -> None:
+    """`days[day]` more posts of `topic` about `brand` on each day, a share `negative(day)` of them negative
+    (dealt by quota across days, so that shares hold exactly)."""
+    mentions, enrichments = [], []
+    owed = 0.0
+    for day, count in sorted(days.items()):
+        owed += negative(day) * count
+        negatives, owed = int(owed), owed - int(owed)
+        for i in range(count):
+            published = datetime.combine(day, datetime.min.time()) + timedelta(minutes=10 * i)
+            mention = Mention(
+                source="test-extra",
+                native_id=f"{brand}-{topic}-{day}-{i}",
+                text=f"{text} {day} {i}",
+                published_at=published,
+                collected_at=published + timedelta(hours=1),
+                brands=(brand,),
+                url=f"https://example.test/extra/{brand}/{topic}/{day}/{i}",
+                engagement=Engagement(likes=1, replies=0, shares=0),
+            )
+            sentiment = "negative" if i < negatives else "neutral"
+            mentions.append(mention)
+            enrichments.append(
+                {
+                    "mention_id": mention.mention_id,
+                    "language": "en",
+                    "language_confidence": 0.99,
+                    "sentiment": sentiment,
+                    "sentiment_score": -0.7 if sentiment == "negative" else 0.0,
+                    "p_negative": 0.8 if sentiment == "negative" else 0.1,
+                    "p_neutral": 0.1 if sentiment == "negative" else 0.8,
+                    "p_positive": 0.1,
+                    "topic_id": topic,
+                    "topic_probability": 0.9,
+                    "language_model": "test",
+                    "sentiment_model": "test",
+                    "encoder": "test",
+                    "topic_model": "test",
+                    "enriched_at": datetime(2026, 10, 16),
+                }
+            )
+    upsert_mentions(con, mentions)
+    insert_frame(con, "insert_enrichments", "incoming_enrichments", pl.DataFrame(enrichments))
+
+
+def last_days(n: int, per_day: int) -> dict[date, int]:
+    return {LAST_DAY - timedelta(days=k): per_day for k in range(n)}
 
 
 def _only(findings: list[Finding], kind: str, brand: str = "Zelia") -> Finding:
@@ -135,3 +195,82 @@ def test_storing_findings_twice_leaves_the_same_rows(warehouse: duckdb.DuckDBPyC
         warehouse.sql("SELECT finding_id, headline, detected_at FROM findings ORDER BY finding_id").fetchall() == rows
     )
     assert sorted(r[0] for r in rows) == sorted(f.finding_id for f in first)
+
+
+def test_a_launch_is_one_emerging_topic_not_also_a_spike(tmp_path: Path) -> None:
+    """A new subject that makes the volume jump is reported once, as the topic, with the jump in its evidence."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", QUIET) as con:
+        add_posts(con, "Zelia", last_days(7, 60), 2, "Zelia battery recall, what now?")
+        findings = detect(con, BRANDS, DETECTION)
+
+    assert not [f for f in findings if f.kind in {"volume_spike", "negative_surge"}], [f.headline for f in findings]
+    topic = _only(findings, "emerging_topic")
+    assert topic.evidence["explains"][0]["kind"] == "volume_spike"
+    assert topic.evidence["explains"][0]["period_start"] == (LAST_DAY - timedelta(days=6)).isoformat()
+    assert "it explains the jump in mentions" in topic.headline
+
+
+def test_an_outage_that_forms_a_new_topic_stays_a_spike(tmp_path: Path) -> None:
+    """A burst of complaints is the alert people wait for: it stays a spike, and its new topic goes in its evidence."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(emerging=False)) as con:
+        findings = detect(con, BRANDS, DETECTION, as_of=SPIKE_DAY)  # the outage's topic is new that day
+
+    spike = _only(findings, "volume_spike")
+    assert spike.evidence["emerging_topics"][0]["label"] == "app outage"
+    assert "about “app outage”" in spike.headline
+    assert _only(findings, "negative_surge").period_start == SPIKE_DAY
+    assert not [f for f in findings if f.kind == "emerging_topic"]
+
+
+def test_two_emerging_topics_of_one_story_are_one_finding(tmp_path: Path) -> None:
+    """A second new topic whose posts speak of the first one's keywords is merged into it."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", QUIET) as con:
+        add_posts(con, "Zelia", last_days(7, 6), 2, "Zelia battery recall, is mine at risk?")
+        add_posts(con, "Zelia", last_days(7, 3), 3, "Zelia sent me a new battery in two days, love it")
+        findings = detect(con, BRANDS, DETECTION)
+
+    topic = _only(findings, "emerging_topic")
+    assert topic.scope == "topic:2"
+    assert [t["topic_id"] for t in topic.evidence["related_topics"]] == [3]
+    assert topic.observed == 63
+
+
+def test_unrelated_emerging_topics_stay_apart(tmp_path: Path) -> None:
+    """Two new topics that share no specific word are two findings."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", QUIET) as con:
+        add_posts(con, "Zelia", last_days(7, 6), 2, "Zelia battery recall, is mine at risk?")
+        add_posts(con, "Zelia", last_days(7, 3), 3, "Zelia login broken since the update")
+        findings = detect(con, BRANDS, DETECTION)
+
+    assert sorted(f.scope for f in findings if f.kind == "emerging_topic") == ["topic:2", "topic:3"]
+
+
+def rising(start: float, end: float) -> Callable[[date], float]:
+    """A negative share climbing in a straight line over the synthetic warehouse's 60 days."""
+    first = LAST_DAY - timedelta(days=59)
+    return lambda day: start + (end - start) * (day - first).days / 59
+
+
+def every_day(per_day: int) -> dict[date, int]:
+    return {LAST_DAY - timedelta(days=k): per_day for k in range(60)}
+
+
+def test_a_slow_rise_under_ten_points_in_a_big_brand_is_a_sentiment_shift(tmp_path: Path) -> None:
+    """A classifier under-reads sentiment moves, so ~9 points on hundreds of posts a week is reported."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", QUIET) as con:
+        add_posts(con, "Zelia", every_day(80), 1, "Zelia support", negative=rising(0.15, 0.27))
+        shift = _only(detect(con, BRANDS, DETECTION), "sentiment_shift")
+
+    assert 8 <= shift.magnitude < 10
+    assert shift.evidence["z"] >= 2.5
+
+
+def test_a_small_brand_steady_looking_line_is_not_significant(tmp_path: Path) -> None:
+    """Twelve points over eight weeks on 35 posts a week is within chance: no sentiment shift."""
+    with synthetic_warehouse(
+        tmp_path / "w.duckdb", Scenario(spike=False, emerging=False, daily={"Zelia": 20.0})
+    ) as con:
+        add_posts(con, "Norvo", every_day(5), 1, "Norvo support", negative=rising(0.2, 0.32))
+        findings = detect(con, BRANDS, DETECTION)
+
+    assert not [f.headline for f in findings if f.kind == "sentiment_shift"]

@@ -6,6 +6,9 @@ Detectors (one finding each, with its numbers and example posts):
 - emerging_topic (`detect_topics`): a topic discussed much more in the last days than before.
 - sentiment_shift / share_of_voice_shift (`detect_shifts`): slow weekly moves.
 
+One thing happening is reported once (`detect_stories`): a launch's jump in volume is part
+of its emerging topic's finding, and an outage's new topics are part of its spike's.
+
 Detection is pure reading; `store_findings` is the only write, an upsert on the finding's
 stable id, so detecting and storing twice leaves the same rows.
 """
@@ -16,6 +19,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -41,6 +45,7 @@ def detect(
 ) -> list[Finding]:
     """Every finding for these brands up to `as_of` (default: the last day with data)."""
     from warehouse.detect_shifts import detect_shifts
+    from warehouse.detect_stories import one_finding_per_story
     from warehouse.detect_topics import detect_emerging_topics
 
     if not brands:
@@ -48,9 +53,11 @@ def detect(
     as_of = as_of or last_day(con)
     if as_of is None:
         return []
+    topics = detect_emerging_topics(con, brands, settings, as_of=as_of)
+    runs, topics = one_finding_per_story(con, spike_runs(con, brands, settings, as_of), topics, brands, settings, as_of)
     return [
-        *detect_spikes(con, brands, settings, as_of=as_of),
-        *detect_emerging_topics(con, brands, settings, as_of=as_of),
+        *(spike_finding(con, r, settings) for r in runs),
+        *topics,
         *detect_shifts(con, brands, settings, as_of=as_of),
     ]
 
@@ -125,10 +132,36 @@ class _Day:
     flagged: bool
 
 
+@dataclass(frozen=True)
+class SpikeRun:
+    """Consecutive unusual days of one brand and metric, with the days before (for context)."""
+
+    brand: str
+    metric: str  # "mentions" or "negative"
+    days: list[_Day]
+    before: list[_Day]
+    topics: tuple[dict[str, Any], ...] = ()  # emerging topics this spike made (see detect_stories)
+
+    @property
+    def kind(self) -> str:
+        return _SPIKE_KINDS[self.metric]
+
+
 def detect_spikes(
     con: duckdb.DuckDBPyConnection, brands: Sequence[Brand], settings: Detection, *, as_of: date
 ) -> list[Finding]:
     """Runs of consecutive unusual days, in all mentions and in negative mentions."""
+    return [spike_finding(con, r, settings) for r in spike_runs(con, brands, settings, as_of)]
+
+
+def spike_runs(
+    con: duckdb.DuckDBPyConnection,
+    brands: Sequence[Brand],
+    settings: Detection,
+    as_of: date,
+    set_aside: Sequence[dict[str, object]] = (),
+) -> list[SpikeRun]:
+    """The runs of unusual days; with `set_aside` ({brand, topic_id}), in what those topics leave."""
     params = {
         "brands": [b.name for b in brands],
         "as_of": as_of,
@@ -138,16 +171,17 @@ def detect_spikes(
         "min_history_days": MIN_HISTORY_DAYS,
         "min_volume": settings.min_daily_volume,
         "threshold": settings.threshold,
+        "set_aside": list(set_aside),
     }
     rows = run(con, "detect_daily_anomalies", params).fetchall()
     series: dict[tuple[str, str], list[_Day]] = {}
     for brand, metric, *values in rows:
         series.setdefault((brand, metric), []).append(_Day(*values))
-    findings = []
-    for (brand, metric), days in series.items():
-        for run_days, before in _flagged_runs(days):
-            findings.append(_spike_finding(con, brand, _SPIKE_KINDS[metric], run_days, before, settings))
-    return findings
+    return [
+        SpikeRun(brand, metric, run_days, before)
+        for (brand, metric), days in series.items()
+        for run_days, before in _flagged_runs(days)
+    ]
 
 
 def _flagged_runs(days: list[_Day]) -> list[tuple[list[_Day], list[_Day]]]:
@@ -163,14 +197,8 @@ def _flagged_runs(days: list[_Day]) -> list[tuple[list[_Day], list[_Day]]]:
     return runs
 
 
-def _spike_finding(
-    con: duckdb.DuckDBPyConnection,
-    brand: str,
-    kind: str,
-    days: list[_Day],
-    before: list[_Day],
-    settings: Detection,
-) -> Finding:
+def spike_finding(con: duckdb.DuckDBPyConnection, spike: SpikeRun, settings: Detection) -> Finding:
+    brand, kind, days, before = spike.brand, spike.kind, spike.days, spike.before
     start, end = days[0].day, days[-1].day
     peak = max(days, key=lambda d: (d.value, d.z))
     usual = days[0].baseline  # the level before the surge began
@@ -187,6 +215,9 @@ def _spike_finding(
             f"{brand}: {peak.value:,} negative mentions {when}, {evidence.versus_usual(peak.value, usual)} "
             f"({evidence.percent(negative_share)} of {peak.mentions:,} mentions)"
         )
+    if spike.topics:  # the new topics the spike made say what it is about
+        more = len(spike.topics) - 1
+        headline += f", about “{spike.topics[0]['label']}”" + (f" and {more} related topic(s)" if more else "")
     history = min(days[0].history_days / settings.baseline_days, 1.0)
     return Finding(
         kind=kind,
@@ -224,6 +255,7 @@ def _spike_finding(
                 for d in [*before, *days]
             ],
             "keywords": evidence.dominant_topics(con, brand, start, end),
+            "emerging_topics": list(spike.topics),  # topics that emerged with this spike, reported here
             "examples": evidence.examples(con, brand, start, end),
         },
     )

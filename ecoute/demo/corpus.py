@@ -15,6 +15,9 @@ against what really happened:
 
 Each event is a layer over the baseline: the decline and the shift are planted on (and
 truth.json states them for) posts outside the other events, as its `basis` says.
+`strength` scales every planted event (spike and new-theme volumes, the decline's and the
+shift's slopes) and `events` picks which are planted: `events=()` writes a flat corpus
+whose truth has no events, the control on which a detector must raise nothing.
 
 Three malformed lines are planted in mentions.jsonl too, for the quarantine. Event days
 are given for 56 days and scale with `days`. The same seed writes the same bytes.
@@ -39,6 +42,7 @@ from ecoute.demo.world import (
     BRAND_A,
     BRAND_ACCOUNTS,
     BRAND_B,
+    EVENTS,
     METAL_KEYWORDS,
     MIN_DAYS,
     NEGATIVE_SHARE,
@@ -77,14 +81,25 @@ def generate(
     start: date = date(2026, 9, 7),
     days: int = 56,
     scale: float = 1.0,
+    strength: float = 1.0,
+    events: Sequence[str] | None = None,
 ) -> DemoCorpus:
-    """Write `out_dir/mentions.jsonl` and `out_dir/truth.json`; same seed, same bytes."""
+    """Write `out_dir/mentions.jsonl` and `out_dir/truth.json`; same arguments, same bytes.
+
+    `strength` multiplies the size of every planted event; `events` names those to plant
+    (default: all of EVENTS; `()`: none).
+    """
     if days < MIN_DAYS:
         raise ValueError(f"the demo corpus needs at least {MIN_DAYS} days, got {days}")
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale}")
+    if not strength > 0:
+        raise ValueError(f"strength must be positive, got {strength}")
+    planted = frozenset(EVENTS if events is None else events)
+    if unknown := sorted(planted - set(EVENTS)):
+        raise ValueError(f"unknown events {unknown}; known: {', '.join(EVENTS)}")
     rng = Random(seed)
-    plan = Plan(start, days)
+    plan = Plan(start, days, strength, planted)
     world = World(rng, plan, people.Authors(rng))
     posts = [post for day in range(days) for post in world.day(day, scale)]
     posts += world.replies(posts)
@@ -151,9 +166,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out_dir", metavar="OUT_DIR", type=Path)
     parser.add_argument("--seed", type=int, default=7, help="same seed, same bytes")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies all volumes")
+    parser.add_argument("--strength", type=float, default=1.0, help="multiplies the size of every planted event")
+    parser.add_argument(
+        "--events",
+        type=lambda text: [e for e in text.split(",") if e],
+        default=None,
+        help=f"comma-separated events to plant (default: all of {','.join(EVENTS)}; '' for none)",
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    corpus = generate(args.out_dir, seed=args.seed, scale=args.scale)
+    corpus = generate(args.out_dir, seed=args.seed, scale=args.scale, strength=args.strength, events=args.events)
     print(summarize(corpus))
     print(f"generated in {time.perf_counter() - began:.1f}s")
     return 0
@@ -197,6 +219,8 @@ def _truth(seed: int, plan: Plan, posts: Sequence[Post]) -> dict[str, object]:
     spike_days = Counter((p.at.date() - plan.start).days for p in posts if p.event == "complaint_spike")
     peak = max(sorted(spike_days), key=spike_days.__getitem__) if spike_days else plan.spike_day
     last = plan.days - 1
+    negative_end = NEGATIVE_SHARE[0] + (NEGATIVE_SHARE[1] - NEGATIVE_SHARE[0]) * plan.strength
+    share_end = SHARE_OF_VOICE[0] + (SHARE_OF_VOICE[1] - SHARE_OF_VOICE[0]) * plan.strength
     events = [
         {
             "kind": "complaint_spike",
@@ -225,7 +249,7 @@ def _truth(seed: int, plan: Plan, posts: Sequence[Post]) -> dict[str, object]:
             "start": plan.date(0),
             "end": plan.date(last),
             "negative_share_start": NEGATIVE_SHARE[0],
-            "negative_share_end": NEGATIVE_SHARE[1],
+            "negative_share_end": round(negative_end, 4),
             "basis": BASELINE,
         },
         {
@@ -234,10 +258,11 @@ def _truth(seed: int, plan: Plan, posts: Sequence[Post]) -> dict[str, object]:
             "start": plan.date(plan.shift_start),
             "end": plan.date(last),
             "share_start": SHARE_OF_VOICE[0],
-            "share_end": SHARE_OF_VOICE[1],
+            "share_end": round(share_end, 4),
             "basis": BASELINE,
         },
     ]
+    events = [e for e in events if e["kind"] in plan.events]
     labels = {
         p.id: {
             "theme": p.theme,

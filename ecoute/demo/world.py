@@ -92,6 +92,7 @@ SHARE_OF_VOICE = (0.40, 0.55)  # Norvo, until mid-period -> from the last week o
 # Each event is a layer on top of the baseline, so the shift is planted (and stated in
 # truth.json) on baseline posts; Norvo Metal posts come on top of it from day 42.
 BASELINE = "posts outside complaint_spike and new_theme, brand replies excluded"
+EVENTS = ("complaint_spike", "new_theme", "sentiment_decline", "share_of_voice_shift")
 REPLY_RATE = {BRAND_A: 0.8, BRAND_B: 0.4}
 
 
@@ -116,10 +117,20 @@ class Post:
 
 @dataclass(frozen=True)
 class Plan:
-    """When things happen; event days are those of a 56-day corpus, scaled to `days`."""
+    """When things happen; event days are those of a 56-day corpus, scaled to `days`.
+
+    `events` are the planted events (the others are left out: no spike, no new theme, a
+    flat negative share, a flat share of voice); `strength` multiplies the size of each one.
+    """
 
     start: date
     days: int
+    strength: float = 1.0
+    events: frozenset[str] = frozenset(EVENTS)
+
+    def effect(self, event: str) -> float:
+        """How much of a planted event there is: `strength` if planted, else nothing."""
+        return self.strength if event in self.events else 0.0
 
     @property
     def spike_day(self) -> int:
@@ -146,22 +157,23 @@ class Plan:
     def norvo_share(self, day: int) -> float:
         low, high = SHARE_OF_VOICE
         progress = (day - self.shift_start) / (self.days - 7 - self.shift_start)
-        return low + (high - low) * min(max(progress, 0.0), 1.0)
+        return low + (high - low) * self.effect("share_of_voice_shift") * min(max(progress, 0.0), 1.0)
 
     def sentiment_weights(self, brand: str, day: int) -> tuple[float, float, float]:
         if brand == BRAND_A:
             return (0.30, 0.40, 0.30)
         low, high = NEGATIVE_SHARE
-        negative = low + (high - low) * (day - 3) / (self.days - 7)
+        negative = low + (high - low) * self.effect("sentiment_decline") * (day - 3) / (self.days - 7)
         return (negative, 0.40, 0.60 - negative)
 
     def spike_volume(self, day: int) -> float:
         k = day - self.spike_day
-        return SPIKE[k] if 0 <= k < len(SPIKE) else 0.0
+        return SPIKE[k] * self.effect("complaint_spike") if 0 <= k < len(SPIKE) else 0.0
 
     def metal_volume(self, day: int) -> float:
         k = day - self.metal_day
-        return 0.0 if k < 0 else METAL[k] if k < len(METAL) else METAL_AFTER
+        volume = 0.0 if k < 0 else METAL[k] if k < len(METAL) else METAL_AFTER
+        return volume * self.effect("new_theme")
 
 
 class World:

@@ -12,10 +12,30 @@
 -- that is always busy on Mondays is not alarming every Monday, while a quiet weekday is
 -- still held to the usual level (a handful of same weekdays is too noisy to lower the bar).
 -- The spread comes from every recent day, which is steadier than a handful of weekdays.
-WITH daily AS (
-    SELECT brand, day, mentions, negative
-    FROM daily_brand_metrics
-    WHERE list_contains($brands, brand) AND day <= $as_of
+-- $set_aside lists {brand, topic_id} pairs whose posts are taken out of the brand's counts
+-- (the caller asks whether a rise is more than an emerging topic it reports on its own);
+-- they are counted as the mart counts them: brand answers left out, brand languages only.
+WITH set_aside AS (
+    SELECT u.brand, u.day, count(*) AS mentions, count(*) FILTER (u.sentiment = 'negative') AS negative
+    FROM (
+        SELECT unnest(brands) AS brand, published_day AS day, language, sentiment, topic_id
+        FROM mentions_enriched
+        WHERE from_brand IS NULL AND sentiment IS NOT NULL AND topic_id IS NOT NULL
+    ) AS u
+    LEFT JOIN brand_settings AS b USING (brand)
+    WHERE (b.brand IS NULL OR list_contains(b.languages, u.language))
+        AND list_contains($set_aside, {'brand': u.brand, 'topic_id': u.topic_id})
+    GROUP BY u.brand, u.day
+),
+daily AS (
+    SELECT
+        m.brand,
+        m.day,
+        m.mentions - coalesce(s.mentions, 0) AS mentions,
+        m.negative - coalesce(s.negative, 0) AS negative
+    FROM daily_brand_metrics AS m
+    LEFT JOIN set_aside AS s USING (brand, day)
+    WHERE list_contains($brands, m.brand) AND m.day <= $as_of
 ),
 history AS (
     -- a brand's history starts at its first mention, not at the warehouse's first day
