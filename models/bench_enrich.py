@@ -1,0 +1,539 @@
+"""Enrichment speed: the batched path against the same models one text at a time, and the
+cost of one pipeline batch as the warehouse grows.
+
+    python -m models.bench_enrich --n 2000
+    python -m models.bench_enrich --n 2000 --json
+
+What it measures, on texts of the demo corpus (``ecoute.demo.corpus.generate``):
+
+- batched: ``Enricher.enrich`` on consecutive batches of ``batch_size`` texts, as
+  ``ecoute.pipeline.enrich_pending`` calls it (language, one embedding per text, the
+  sentiment head reading that embedding);
+- naive: the same three models (same objects) called one text at a time, on the first
+  ``naive_n`` of the same texts, in two ways: from one thread, each encoder call then using
+  every OpenMP thread of the engine (``naive``: what a loop over texts does), and with the
+  encoder's one-text calls spread over its workers, one thread each (``naive_workers``:
+  the thread settings of the batched path, without the batching). ``speedup`` is against
+  the faster of the two. The paths alternate in rounds, so a change in load hits all;
+- per batch, for each warehouse size: a DuckDB warehouse is filled with that many stored
+  mentions (synthetic rows in ``mentions``, ``enrichments`` and ``embeddings``, random
+  unit vectors), ``batch_size`` new mentions are added, and ``enrich_pending`` enriches
+  them (``per_batch_seconds``); the warehouse part alone (finding pending mentions,
+  storing results) is timed with the models' answers replayed
+  (``warehouse_seconds_per_batch``); with ``topics``, ``update_topics`` then assigns the
+  new mentions with a topic model fitted once beforehand (``topics_seconds_per_batch``).
+  Nothing is refitted per batch, so none of these should grow with the warehouse.
+
+Timings are wall-clock on a machine that may be shared: the result records the load
+average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.enrich import EnrichedBatch, Enricher
+
+DEFAULT_WAREHOUSE_SIZES = (10_000, 200_000)
+DEFAULT_BATCH_SIZE = 256  # settings.models.batch_size's default: mentions per pipeline batch
+DEFAULT_NAIVE_N = 200  # one text at a time is slow; its rate needs fewer texts
+DEMO_MENTIONS_AT_SCALE_1 = 5000  # a little under what generate(scale=1.0) writes
+ROUNDS = 2  # the paths alternate this many times
+TOPIC_FIT_DOCS = 2000
+_FILL_CHUNK = 20_000  # synthetic rows inserted per statement
+_SYNTHETIC_START = datetime(2026, 1, 1)
+_NEW_START = datetime(2027, 1, 1)  # after every synthetic row
+
+
+# --- texts ---------------------------------------------------------------------------
+
+
+def demo_texts(n: int, work_dir: Path, seed: int = 7) -> list[str]:
+    """The first ``n`` texts of a demo corpus, generated just large enough."""
+    from ecoute.demo.corpus import generate
+
+    scale = max(n / DEMO_MENTIONS_AT_SCALE_1, 0.01)
+    while True:
+        corpus = generate(work_dir / "corpus", seed=seed, scale=scale)
+        texts = []
+        for line in corpus.mentions_path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the corpus plants malformed lines for the quarantine
+            if isinstance(record, dict) and isinstance(record.get("text"), str) and record["text"].strip():
+                texts.append(record["text"])
+        if len(texts) >= n:
+            return texts[:n]
+        scale *= 1.5
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- the two ways of enriching ----------------------------------------------------------
+
+
+def enrich_batched(enricher: Enricher, texts: Sequence[str], batch_size: int) -> list[EnrichedBatch]:
+    """What the pipeline does: ``Enricher.enrich`` on consecutive batches."""
+    return [enricher.enrich(chunk) for chunk in _chunks(texts, batch_size)]
+
+
+def enrich_naive(enricher: Enricher, texts: Sequence[str]) -> list[EnrichedBatch]:
+    """The baseline: the same language model, encoder and sentiment head, one text per call."""
+    return [_one(enricher, [text], enricher.encoder.encode([text], batch_size=1)) for text in texts]
+
+
+def enrich_naive_workers(enricher: Enricher, texts: Sequence[str]) -> list[EnrichedBatch]:
+    """The baseline with the batched path's threads: one text per call to each model, the
+    encoder's calls spread over its workers (``encode`` with ``batch_size=1``)."""
+    embeddings = enricher.encoder.encode(texts, batch_size=1)
+    return [_one(enricher, [text], embeddings[i : i + 1]) for i, text in enumerate(texts)]
+
+
+def _one(enricher: Enricher, text: list[str], embedding: np.ndarray) -> EnrichedBatch:
+    detected = enricher.language.detect(text)
+    prediction = enricher.sentiment.predict(text, embedding if enricher.sentiment.needs_embeddings else None)
+    return EnrichedBatch(
+        languages=[detected[0][0]],
+        language_confidences=[float(detected[0][1])],
+        sentiments=list(prediction.labels),
+        probabilities=np.asarray(prediction.probabilities, dtype=np.float64),
+        embeddings=embedding,
+    )
+
+
+def concat(batches: Sequence[EnrichedBatch]) -> EnrichedBatch:
+    """Several results as one, in order."""
+    return EnrichedBatch(
+        languages=[x for b in batches for x in b.languages],
+        language_confidences=[x for b in batches for x in b.language_confidences],
+        sentiments=[x for b in batches for x in b.sentiments],
+        probabilities=np.concatenate([b.probabilities for b in batches]),
+        embeddings=np.concatenate([b.embeddings for b in batches]),
+    )
+
+
+def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def _speeds(
+    enricher: Enricher, texts: list[str], naive_texts: list[str], batch_size: int
+) -> tuple[dict[str, float], list[EnrichedBatch]]:
+    """Seconds for each path, alternating over ROUNDS rounds; the batched results."""
+    seconds = dict.fromkeys(("batched", "naive", "naive_workers"), 0.0)
+    results: list[EnrichedBatch] = []
+    for r in range(ROUNDS):
+        part = texts[len(texts) * r // ROUNDS : len(texts) * (r + 1) // ROUNDS]
+        took, batches = _timed(partial(enrich_batched, enricher, part, batch_size))
+        seconds["batched"] += took
+        results += batches
+        naive_part = naive_texts[len(naive_texts) * r // ROUNDS : len(naive_texts) * (r + 1) // ROUNDS]
+        seconds["naive"] += _timed(partial(enrich_naive, enricher, naive_part))[0]
+        seconds["naive_workers"] += _timed(partial(enrich_naive_workers, enricher, naive_part))[0]
+    return seconds, results
+
+
+# --- a warehouse of a given size ----------------------------------------------------------
+
+
+def _mention_frame(ids: list[str], texts: list[str], start: datetime) -> Any:
+    import polars as pl
+
+    from ecoute.records import content_hash
+
+    n = len(ids)
+    return pl.DataFrame(
+        {
+            "mention_id": ids,
+            "source": ["bench"] * n,
+            "native_id": ids,
+            "platform": ["twitter"] * n,
+            "url": [None] * n,
+            "author_key": [None] * n,
+            "from_brand": [None] * n,
+            "text": texts,
+            "content_hash": [content_hash(t) for t in texts],
+            "published_at": [start + timedelta(seconds=i) for i in range(n)],
+            "collected_at": [start + timedelta(seconds=i) for i in range(n)],
+            "brands": [["Zelia"]] * n,
+            "likes": [0] * n,
+            "replies": [0] * n,
+            "shares": [0] * n,
+            "in_reply_to": [None] * n,
+            "raw": ["{}"] * n,
+            "source_language": [None] * n,
+        },
+        schema_overrides={
+            "url": pl.String,
+            "author_key": pl.String,
+            "from_brand": pl.String,
+            "in_reply_to": pl.String,
+            "source_language": pl.String,
+            "brands": pl.List(pl.String),
+        },
+    )
+
+
+def _store_results(
+    con: Any, ids: list[str], result: EnrichedBatch, identities: dict[str, str], topic_model: str | None
+) -> None:
+    import polars as pl
+
+    from warehouse.load import insert_frame
+
+    n = len(ids)
+    enrichments = pl.DataFrame(
+        {
+            "mention_id": ids,
+            "language": result.languages,
+            "language_confidence": result.language_confidences,
+            "sentiment": result.sentiments,
+            "sentiment_score": result.sentiment_scores,
+            "p_negative": result.probabilities[:, 0],
+            "p_neutral": result.probabilities[:, 1],
+            "p_positive": result.probabilities[:, 2],
+            "topic_id": [0 if topic_model else None] * n,
+            "topic_probability": [1.0 if topic_model else None] * n,
+            "language_model": identities["language_model"],
+            "sentiment_model": identities["sentiment_model"],
+            "encoder": identities["encoder"],
+            "topic_model": [topic_model] * n,
+            "enriched_at": _SYNTHETIC_START,
+        },
+        schema_overrides={"topic_id": pl.Int32, "topic_probability": pl.Float64, "topic_model": pl.String},
+    )
+    embeddings = pl.DataFrame(
+        {
+            "mention_id": ids,
+            "encoder": identities["encoder"],
+            "vector": pl.Series(result.embeddings.astype(np.float32)).cast(pl.List(pl.Float32)),
+        }
+    )
+    insert_frame(con, "insert_embeddings", "incoming_embeddings", embeddings)
+    insert_frame(con, "insert_enrichments", "incoming_enrichments", enrichments)
+
+
+def _random_results(n: int, dim: int, rng: np.random.Generator) -> EnrichedBatch:
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    probabilities = rng.dirichlet(np.ones(3), size=n)
+    return EnrichedBatch(
+        languages=list(rng.choice(["en", "fr"], size=n)),
+        language_confidences=[0.9] * n,
+        sentiments=[("negative", "neutral", "positive")[i] for i in probabilities.argmax(axis=1)],
+        probabilities=probabilities,
+        embeddings=vectors,
+    )
+
+
+def fill(con: Any, start: int, stop: int, identities: dict[str, str], dim: int, topic_model: str | None) -> None:
+    """Store synthetic, already enriched mentions number ``start`` to ``stop - 1``."""
+    from warehouse.load import insert_frame
+
+    rng = np.random.default_rng(start)
+    for first in range(start, stop, _FILL_CHUNK):
+        last = min(first + _FILL_CHUNK, stop)
+        ids = [f"bench:{i:08d}" for i in range(first, last)]
+        texts = [f"synthetic stored mention number {i}" for i in range(first, last)]
+        con.execute("BEGIN TRANSACTION")
+        insert_frame(
+            con,
+            "upsert_mentions",
+            "incoming_mentions",
+            _mention_frame(ids, texts, _SYNTHETIC_START + timedelta(seconds=first)),
+        )
+        _store_results(con, ids, _random_results(len(ids), dim, rng), identities, topic_model)
+        con.execute("COMMIT")
+
+
+class _Replay:
+    """An enricher that answers with stored results: what is left to time is the warehouse."""
+
+    def __init__(self, enricher: Enricher, result: EnrichedBatch) -> None:
+        self.identities = enricher.identities
+        self._result = result
+
+    def enrich(self, texts: Sequence[str], batch_size: int = 0) -> EnrichedBatch:
+        n = len(texts)
+        r = self._result
+        return replace(
+            r,
+            languages=r.languages[:n],
+            language_confidences=r.language_confidences[:n],
+            sentiments=r.sentiments[:n],
+            probabilities=r.probabilities[:n],
+            embeddings=r.embeddings[:n],
+        )
+
+
+def _add_new(con: Any, label: str, texts: list[str]) -> None:
+    from warehouse.load import insert_frame
+
+    ids = [f"new:{label}:{i:06d}" for i in range(len(texts))]
+    insert_frame(con, "upsert_mentions", "incoming_mentions", _mention_frame(ids, texts, _NEW_START))
+
+
+def _bench_settings(work_dir: Path) -> Any:
+    """The demo's settings, with the warehouse (and so the topic model) under ``work_dir``."""
+    import tomllib
+    from importlib import resources
+
+    from ecoute.settings import parse_settings
+
+    data = tomllib.loads((resources.files("ecoute") / "templates" / "demo.toml").read_text(encoding="utf-8"))
+    return parse_settings(data, base_dir=work_dir, origin="demo.toml")
+
+
+def per_batch(
+    enricher: Enricher,
+    texts: list[str],
+    *,
+    sizes: Sequence[int],
+    batch_size: int,
+    batches: int,
+    work_dir: Path,
+    fitted_topics: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Median seconds of one pipeline batch at each warehouse size (see the module docstring)."""
+    from ecoute import pipeline, topic_steps
+    from warehouse.connection import connect
+
+    settings = _bench_settings(work_dir)
+    identities = enricher.identities
+    topic_model = None
+    if fitted_topics is not None:
+        fitted_topics.save(topic_steps.topic_model_dir(settings))
+        topic_model = fitted_topics.identity
+    dim = int(enricher.encoder.dim)
+    new = [texts[i % len(texts)] for i in range(batch_size)]
+    replay = _Replay(enricher, enricher.enrich(new))
+    out: dict[str, dict[str, float]] = {"per_batch_seconds": {}, "warehouse_seconds_per_batch": {}}
+    if fitted_topics is not None:
+        out["topics_seconds_per_batch"] = {}
+    stored = 0
+    with connect(settings.warehouse.path) as con:
+        for size in sorted(sizes):
+            if progress:
+                progress(f"warehouse: storing {size:,} synthetic mentions")
+            fill(con, stored, size, identities, dim, topic_model)
+            stored = size
+            full, bare, topics = [], [], []
+            for b in range(batches):
+                _add_new(con, f"{size}-{b}", new)
+                full.append(_timed(lambda: pipeline.enrich_pending(con, enricher, batch_size=batch_size))[0])
+                if fitted_topics is not None:
+                    topics.append(_timed(lambda: topic_steps.update_topics(con, settings, identities["encoder"]))[0])
+                _add_new(con, f"{size}-{b}-replay", new)
+                bare.append(_timed(lambda: pipeline.enrich_pending(con, replay, batch_size=batch_size))[0])
+                if fitted_topics is not None:  # untimed: the next timed call sees only its own batch
+                    topic_steps.update_topics(con, settings, identities["encoder"])
+            stored += 2 * batches * batch_size
+            out["per_batch_seconds"][str(size)] = round(statistics.median(full), 3)
+            out["warehouse_seconds_per_batch"][str(size)] = round(statistics.median(bare), 4)
+            if fitted_topics is not None:
+                out["topics_seconds_per_batch"][str(size)] = round(statistics.median(topics), 4)
+    return out
+
+
+# --- the bench -----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+
+
+def run_bench(
+    n: int = 2000,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    naive_n: int | None = None,
+    warehouse_sizes: Sequence[int] = DEFAULT_WAREHOUSE_SIZES,
+    batches: int = 2,
+    topics: bool = True,
+    enricher: Enricher | None = None,
+    work_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Time batched and naive enrichment on ``n`` demo texts, then one pipeline batch per
+    warehouse size. Returns {"batched": {"mentions_per_s", ...}, "naive": {...},
+    "naive_workers": {...}, "speedup" (against the faster naive), "speedup_vs_naive",
+    "per_batch_seconds": {"10000": s, ...}, "warehouse_seconds_per_batch": {...},
+    ["topics_seconds_per_batch": {...},] "machine", "load_average", "models"}.
+
+    ``naive_n`` (default min(n, 200)) texts go through the naive path; ``warehouse_sizes=()``
+    skips the warehouse part; ``topics`` fits a topic model once on the batched results and
+    times ``update_topics`` per batch. Temporary files go to ``work_dir`` (default: a
+    temporary directory, removed afterwards).
+    """
+    if n < 1 or batch_size < 1 or batches < 1:
+        raise ValueError("n, batch_size and batches must be >= 1")
+    naive_n = min(n, DEFAULT_NAIVE_N) if naive_n is None else min(naive_n, n)
+    load_before = os.getloadavg()
+    with _work_dir(work_dir) as folder:
+        if progress:
+            progress(f"texts: {n} from the demo corpus")
+        texts = demo_texts(n, folder)
+        if enricher is None:
+            enricher = Enricher.load()
+        enricher.enrich(texts[:8])  # warm-up: page the weights in
+        if progress:
+            progress(f"enriching {n} texts in batches of {batch_size}, and {naive_n} one at a time")
+        seconds, results = _speeds(enricher, texts, texts[:naive_n], batch_size)
+        result: dict[str, Any] = {}
+        for path, count in (("batched", n), ("naive", naive_n), ("naive_workers", naive_n)):
+            result[path] = {
+                "mentions_per_s": round(count / seconds[path], 1),
+                "mentions": count,
+                "seconds": round(seconds[path], 2),
+            }
+        result["batched"]["batch_size"] = batch_size
+        best_naive = max(result["naive"]["mentions_per_s"], result["naive_workers"]["mentions_per_s"])
+        result["speedup"] = round(result["batched"]["mentions_per_s"] / best_naive, 2)
+        result["speedup_vs_naive"] = round(result["batched"]["mentions_per_s"] / result["naive"]["mentions_per_s"], 2)
+        if warehouse_sizes:
+            fitted = None
+            if topics:
+                if progress:
+                    progress("fitting a topic model once on the batched embeddings")
+                fitted = _fit_topics(texts, concat(results), folder)
+            result |= per_batch(
+                enricher,
+                texts,
+                sizes=warehouse_sizes,
+                batch_size=batch_size,
+                batches=batches,
+                work_dir=folder,
+                fitted_topics=fitted,
+                progress=progress,
+            )
+    result["machine"] = machine()
+    result["load_average"] = {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)}
+    result["models"] = dict(enricher.identities)
+    return result
+
+
+def _fit_topics(texts: list[str], enriched: EnrichedBatch, folder: Path) -> Any:
+    from models.topics import TopicModel
+
+    settings = _bench_settings(folder)
+    model = TopicModel(
+        min_topic_size=settings.models.min_topic_size,
+        extra_stop_words=[term for brand in settings.brands for term in brand.all_terms],
+        max_fit_docs=settings.models.topic_fit_window,
+    )
+    model.fit(texts[:TOPIC_FIT_DOCS], enriched.embeddings[:TOPIC_FIT_DOCS])
+    return model
+
+
+@contextmanager
+def _work_dir(path: Path | None) -> Iterator[Path]:
+    if path is not None:
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="ecoute-bench-enrich-") as tmp:
+        yield Path(tmp)
+
+
+def table(result: dict[str, Any]) -> str:
+    """The result as lines a person reads."""
+    b, nv, nw = result["batched"], result["naive"], result["naive_workers"]
+    lines = [
+        f"batched        {b['mentions_per_s']:>7.1f} mentions/s"
+        f"  ({b['mentions']} mentions in batches of {b['batch_size']}, {b['seconds']} s)",
+        f"naive          {nv['mentions_per_s']:>7.1f} mentions/s"
+        f"  ({nv['mentions']} mentions one at a time, from one thread, {nv['seconds']} s)",
+        f"naive, workers {nw['mentions_per_s']:>7.1f} mentions/s"
+        f"  ({nw['mentions']} mentions one at a time, over the encoder's workers, {nw['seconds']} s)",
+        f"speed-up       {result['speedup']:>7.2f}x against the faster naive"
+        f" ({result['speedup_vs_naive']:.2f}x against naive from one thread)",
+    ]
+    for key, what in (
+        ("per_batch_seconds", "one batch through enrich_pending"),
+        ("warehouse_seconds_per_batch", "  of which warehouse (models replayed)"),
+        ("topics_seconds_per_batch", "update_topics on that batch"),
+    ):
+        if key in result:
+            sizes = ", ".join(f"{int(size):,} stored: {s} s" for size, s in result[key].items())
+            lines.append(f"{what}: {sizes}")
+    load = result["load_average"]
+    lines += [
+        f"machine: {result['machine']}; load average {load['before']} before, {load['after']} after",
+        "models: " + ", ".join(f"{k}={v}" for k, v in result["models"].items()),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m models.bench_enrich",
+        description="Mentions/s of the batched enrichment against the same models one text at a time, "
+        "and the cost of one pipeline batch as the warehouse grows.",
+        epilog="example: python -m models.bench_enrich --n 2000 --json",
+    )
+    parser.add_argument("--n", type=int, default=2000, help="demo texts to enrich (default: %(default)s)")
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="mentions per batch (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--naive-n", type=int, help=f"texts for the one-at-a-time baseline (default: min(n, {DEFAULT_NAIVE_N}))"
+    )
+    parser.add_argument(
+        "--warehouse-sizes",
+        type=int,
+        nargs="*",
+        default=list(DEFAULT_WAREHOUSE_SIZES),
+        help="stored mentions at which to time one batch (default: %(default)s; none: skip)",
+    )
+    parser.add_argument("--no-topics", action="store_true", help="do not fit a topic model nor time update_topics")
+    parser.add_argument(
+        "--work-dir", type=Path, help="keep the corpus and warehouse here (default: a temporary directory)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    args = parser.parse_args(argv)
+    result = run_bench(
+        args.n,
+        batch_size=args.batch_size,
+        naive_n=args.naive_n,
+        warehouse_sizes=args.warehouse_sizes,
+        topics=not args.no_topics,
+        work_dir=args.work_dir,
+        progress=lambda message: print(message, file=sys.stderr),
+    )
+    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
