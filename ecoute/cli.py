@@ -343,6 +343,21 @@ def bench_trends(
     raise typer.Exit(trends_main([*argv, "--json"] if as_json else argv))
 
 
+@bench_app.command("enrich")
+@friendly
+def bench_enrich(
+    n: Annotated[int, typer.Option("--n", help="Demo texts to enrich.")] = 2000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Mentions/s of the batched enrichment vs the same models one text at a time, and per-batch cost at 10k/200k stored.
+
+    Example: ecoute bench enrich --n 2000 --json
+    """
+    from models.bench_enrich import main as enrich_main
+
+    raise typer.Exit(enrich_main(["--n", str(n), "--json"] if as_json else ["--n", str(n)]))
+
+
 @app.command()
 def sources() -> None:
     """List the connector kinds: endpoint, settings each needs, credentials (environment variables).

@@ -194,6 +194,8 @@ def enrich_pending(
                 "sentiment_model": identities["sentiment_model"],
                 "encoder": identities["encoder"],
                 "duplicate_group": groups,
+                "intent": result.intents,
+                "intent_model": identities.get("intent_model"),
                 "enriched_at": now,
             }
         )

