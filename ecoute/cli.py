@@ -349,7 +349,7 @@ def bench_enrich(
     n: Annotated[int, typer.Option("--n", help="Demo texts to enrich.")] = 2000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Mentions/s of the batched enrichment vs the same models one text at a time, and per-batch cost at 10k/200k stored.
+    """Mentions/s of batched enrichment vs one text at a time, and per-batch cost at 10k and 200k stored.
 
     Example: ecoute bench enrich --n 2000 --json
     """

@@ -61,7 +61,7 @@ def collect(source: FileSource, collected_at: datetime) -> Batch:
     return batch
 
 
-def Source(**fields):  # noqa: N802 - reads like the settings table it stands for
+def Source(**fields):
     return FileSource(**fields)
 
 

@@ -78,7 +78,8 @@ def test_every_mention_is_stored_once_and_enriched(demo_run: tuple[Path, dict, d
         total, distinct = con.sql("SELECT count(*), count(DISTINCT native_id) FROM mentions").fetchall()[0]
         missing = con.sql(
             "SELECT count(*) FROM mentions LEFT JOIN enrichments USING (mention_id) "
-            "WHERE language IS NULL OR sentiment IS NULL OR topic_id IS NULL OR duplicate_group IS NULL OR intent IS NULL"
+            "WHERE language IS NULL OR sentiment IS NULL OR topic_id IS NULL "
+            "OR duplicate_group IS NULL OR intent IS NULL"
         ).fetchall()[0][0]
         quarantined = con.sql("SELECT count(*) FROM quarantine").fetchall()[0][0]
         # the author field of the raw payload holds the keyed hash, never the handle

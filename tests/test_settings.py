@@ -37,7 +37,8 @@ def test_relative_paths_are_taken_from_the_settings_folder(tmp_path: Path) -> No
         ({"sources": [{"name": "x", "kind": "file"}]}, "sources[0].file.path: Field required"),  # missing setting
         ({"sources": [{"name": "x", "kind": "ftp", "path": "a"}]}, "sources[0]: Input tag 'ftp'"),  # unknown kind
         ({"sources": [{"name": "x", "kind": "rss"}]}, "needs `feeds` or `news_search = true`"),  # nothing to read
-        ({"sources": [{"name": "x", "kind": "file", "path": "a", "feeds": []}]}, "file.feeds: Extra inputs"),  # wrong kind
+        # a key of another kind
+        ({"sources": [{"name": "x", "kind": "file", "path": "a", "feeds": []}]}, "file.feeds: Extra inputs"),
         ({"brands": [{"name": "A", "query": "a AND (b"}]}, "position"),  # a query with a mistake
         ({"sources": [{"name": "x", "kind": "appstore", "apps": [{"brand": "B", "id": "1"}]}]}, "unknown brand 'B'"),
         ({"brands": [{"name": "A", "competitors": ["B"]}]}, "unknown brand 'B'"),  # dangling competitor
