@@ -160,8 +160,10 @@ def spike_runs(
     settings: Detection,
     as_of: date,
     set_aside: Sequence[dict[str, object]] = (),
+    signatures: Sequence[dict[str, object]] = (),
 ) -> list[SpikeRun]:
-    """The runs of unusual days; with `set_aside` ({brand, topic_id}), in what those topics leave."""
+    """The runs of unusual days; with `set_aside` ({brand, topic_id}) and `signatures` ({brand,
+    word}), in what is left once those topics' posts and the posts using those words are out."""
     params = {
         "brands": [b.name for b in brands],
         "as_of": as_of,
@@ -172,6 +174,7 @@ def spike_runs(
         "min_volume": settings.min_daily_volume,
         "threshold": settings.threshold,
         "set_aside": list(set_aside),
+        "signatures": list(signatures),
     }
     rows = run(con, "detect_daily_anomalies", params).fetchall()
     series: dict[tuple[str, str], list[_Day]] = {}

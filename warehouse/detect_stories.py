@@ -5,13 +5,16 @@ once. Reported apart, one event would read as three or more findings (volume spi
 surge, emerging topics), each saying less than they say together. So:
 
 - a launch: a spike is *explained* by the brand's emerging topics when, their posts taken
-  out, none of its days is unusual any more. It is then no finding of its own but part of the
-  finding of the topic that had the most posts in it (`explains` in its evidence). A spike
-  still unusual without them (an outage on launch day) stays a spike.
-- an outage: a topic whose posts in the spike are COMPLAINT_MARGIN more negative than the
-  brand's usual posts is a wave of complaints. Its spike stays a spike (the alert people wait
-  for), and the complaint topics that were born in it (at least half of their recent posts
-  fell in it) are part of the spike's finding (`emerging_topics` in its evidence).
+  out (those of the topics, and those elsewhere using a topic's signature words: a topic
+  model scatters some of a launch's posts among older topics), none of its days is unusual
+  any more. It is then no finding of its own but part of the finding of the topic that had
+  the most posts in it (`explains` in its evidence). A spike still unusual without them (an
+  outage on launch day) stays a spike.
+- an outage: a topic whose recent posts are COMPLAINT_MARGIN more negative than the brand's
+  usual posts before the spike is a wave of complaints (judged on its whole window: a spike
+  of a day or two holds too few of its posts). Its spike stays a spike (the alert people
+  wait for), and the complaint topics born in it (at least BORN_IN_SPIKE of their recent
+  posts fell in it) are part of the spike's finding (`emerging_topics` in its evidence).
 """
 
 from __future__ import annotations
@@ -30,13 +33,21 @@ from warehouse.connection import run
 from warehouse.detect import SpikeRun, spike_runs
 from warehouse.detect_topics import topic_ids
 
-COMPLAINT_MARGIN = 0.15  # points of negative share above the brand's usual: a wave of complaints
+# Points of negative share above the brand's usual that make a topic a wave of complaints: an
+# outage's topics read ~95 % negative against a usual ~30 %, while a launch's topics, which the
+# topic model splits by tone, can read 55-60 % negative against a usual ~40 %.
+COMPLAINT_MARGIN = 0.30
 BORN_IN_SPIKE = 0.5  # of a topic's recent posts fell in the spike: the spike made the topic
 
 
 def set_aside(topics: Sequence[Finding]) -> list[dict[str, object]]:
     """The {brand, topic_id} pairs of emerging topic findings, for the detectors to leave out."""
     return [{"brand": t.brand, "topic_id": topic_id} for t in topics for topic_id in topic_ids(t)]
+
+
+def signatures(topics: Sequence[Finding]) -> list[dict[str, object]]:
+    """The {brand, word} pairs of emerging topics' signature words, for the detectors to leave out."""
+    return [{"brand": t.brand, "word": word} for t in topics for word in t.evidence.get("signature", [])]
 
 
 def one_finding_per_story(
@@ -51,7 +62,9 @@ def one_finding_per_story(
     if not runs or not topics:
         return runs, topics
     unusual_without = {
-        (r.brand, r.metric, d.day) for r in spike_runs(con, brands, settings, as_of, set_aside(topics)) for d in r.days
+        (r.brand, r.metric, d.day)
+        for r in spike_runs(con, brands, settings, as_of, set_aside(topics), signatures(topics))
+        for d in r.days
     }
     kept: list[SpikeRun] = []
     explains: dict[int, list[SpikeRun]] = {}
@@ -64,9 +77,8 @@ def one_finding_per_story(
             kept.append(spike)
             continue
         usual = sum(d.negative for d in spike.before) / max(sum(d.mentions for d in spike.before), 1)
-        complaints = {i for i, (m, n) in counts.items() if n / m >= usual + COMPLAINT_MARGIN}
-        metric = 1 if spike.metric == "negative" else 0
-        best = max(counts, key=lambda i: (counts[i][metric], -i))
+        complaints = {i for i in counts if (topics[i].evidence["negative_share"] or 0) >= usual + COMPLAINT_MARGIN}
+        best = max(counts, key=lambda i: (counts[i][0], -i))
         unusual = any((spike.brand, spike.metric, d.day) in unusual_without for d in spike.days)
         if not unusual and best not in complaints and spike.before:
             explains.setdefault(best, []).append(spike)

@@ -4,11 +4,14 @@ A topic is emerging when its mentions in the last `emerging_days` days reach bot
 EMERGING_MIN_MENTIONS and EMERGING_RATIO times its average per window of the same length
 before (a topic that did not exist before has an average of 0).
 
-A topic model often splits one new subject by tone (the launch news, then the praise of the
-same product in other words). Two emerging topics of a brand are one story, reported once,
-when at least SAME_STORY_SHARE of the smaller one's recent posts use a keyword of the larger
-one, SAME_STORY_LIFT times as often as the brand's other posts do: a word that is new and
-specific to the subject, not a common word both happen to share ("card", "app").
+A topic's *signature* is its keywords that at least SIGNATURE_SHARE of its recent posts use,
+SIGNATURE_LIFT times as often as the brand's other posts do: words new and specific to the
+subject ("metal"), not common words it happens to use ("card", "app"). A topic model splits
+one new subject by tone (the launch news, the praise of the product in other words) and
+scatters some of its posts among older topics. So two emerging topics of a brand are one
+story, reported once, when the smaller one's recent posts use a keyword of the larger one in
+the same proportions; and the signature, in the finding's evidence, lets the other detectors
+recognise the story's posts wherever the topic model put them (see `detect_stories`).
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from warehouse.connection import run
 EMERGING_MIN_MENTIONS = 10  # fewer posts in the window are never a trend
 EMERGING_RATIO = 3.0  # times the topic's usual volume per window
 MIN_HISTORY_DAYS = 14  # days listened to before the window: on a fresh warehouse every topic is "new"
-SAME_STORY_SHARE = 0.5  # of the smaller topic's recent posts use one keyword of the larger ...
-SAME_STORY_LIFT = 5.0  # ... this many times as often as the brand's other posts do
+SIGNATURE_SHARE = 0.5  # of a topic's recent posts use the word ...
+SIGNATURE_LIFT = 5.0  # ... this many times as often as the brand's other posts do
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,28 @@ def topic_ids(finding: Finding) -> list[int]:
     return [finding.evidence["topic_id"], *(t["topic_id"] for t in finding.evidence.get("related_topics", []))]
 
 
+def _specific_words(
+    con: duckdb.DuckDBPyConnection, topic: _Emerging, keywords: list[str], story: list[int], as_of: date
+) -> list[str]:
+    """Those of `keywords` that `topic`'s recent posts use SIGNATURE_SHARE of the time, and
+    SIGNATURE_LIFT times as often as the brand's posts outside `story` do (normalised words)."""
+    if not keywords:
+        return []
+    params = {
+        "brand": topic.brand,
+        "topic_id": topic.topic_id,
+        "pair": story,
+        "start": topic.start,
+        "as_of": as_of,
+        "keywords": keywords,
+    }
+    return [
+        word
+        for word, inside, elsewhere in run(con, "detect_keyword_lift", params).fetchall()
+        if inside >= SIGNATURE_SHARE and inside >= SIGNATURE_LIFT * elsewhere
+    ]
+
+
 def _keywords(con: duckdb.DuckDBPyConnection, topic_id: int) -> tuple[str | None, list[str]]:
     described = run(con, "detect_topic_keywords", {"topic_id": topic_id}).fetchall()
     return (described[0][0], list(described[0][1] or [])) if described else (None, [])
@@ -78,21 +103,8 @@ def _same_story(con: duckdb.DuckDBPyConnection, topic: _Emerging, larger: _Emerg
     """Whether `topic`'s recent posts speak of what is specific to the larger topic."""
     if topic.brand != larger.brand:
         return False
-    _, keywords = _keywords(con, larger.topic_id)
-    if not keywords:
-        return False
-    params = {
-        "brand": topic.brand,
-        "topic_id": topic.topic_id,
-        "pair": [topic.topic_id, larger.topic_id],
-        "start": topic.start,
-        "as_of": as_of,
-        "keywords": keywords,
-    }
-    return any(
-        inside >= SAME_STORY_SHARE and inside >= SAME_STORY_LIFT * elsewhere
-        for _, inside, elsewhere in run(con, "detect_keyword_lift", params).fetchall()
-    )
+    keywords = _keywords(con, larger.topic_id)[1]
+    return bool(_specific_words(con, topic, keywords, [topic.topic_id, larger.topic_id], as_of))
 
 
 def _topic_finding(con: duckdb.DuckDBPyConnection, story: list[_Emerging], settings: Detection, as_of: date) -> Finding:
@@ -129,6 +141,7 @@ def _topic_finding(con: duckdb.DuckDBPyConnection, story: list[_Emerging], setti
         )
     if related_topics:
         headline += ", with " + ", ".join(f"“{t['label']}”" for t in related_topics)
+    signature = _specific_words(con, main, keywords, [t.topic_id for t in story], as_of)
     # how far above the usual the window is, in Poisson standard deviations
     score = (recent - usual) / max(usual, 1.0) ** 0.5
     return Finding(
@@ -147,6 +160,7 @@ def _topic_finding(con: duckdb.DuckDBPyConnection, story: list[_Emerging], setti
             "label": label,
             "keywords": keywords or [label],
             "related_topics": related_topics,  # emerging topics telling the same story, merged in
+            "signature": signature,  # its words that mark its posts wherever the topic model put them
             "window_days": window,
             "recent": recent,
             "before": before,

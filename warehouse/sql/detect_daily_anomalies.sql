@@ -12,20 +12,32 @@
 -- that is always busy on Mondays is not alarming every Monday, while a quiet weekday is
 -- still held to the usual level (a handful of same weekdays is too noisy to lower the bar).
 -- The spread comes from every recent day, which is steadier than a handful of weekdays.
--- $set_aside lists {brand, topic_id} pairs whose posts are taken out of the brand's counts
--- (the caller asks whether a rise is more than an emerging topic it reports on its own);
--- they are counted as the mart counts them: brand answers left out, brand languages only.
-WITH set_aside AS (
-    SELECT u.brand, u.day, count(*) AS mentions, count(*) FILTER (u.sentiment = 'negative') AS negative
+-- $set_aside ({brand, topic_id}) and $signatures ({brand, word}) take posts out of a brand's
+-- counts: those of its emerging topics and those elsewhere using a topic's signature words
+-- (the caller asks whether a rise is more than an emerging story it reports on its own).
+-- They are counted as the mart counts them: brand answers left out, brand languages only;
+-- words are compared whole, lower-cased and without accents, as in detect_keyword_lift.
+WITH posts AS (
+    SELECT
+        u.brand,
+        u.day,
+        u.sentiment,
+        u.topic_id,
+        ' ' || regexp_replace(strip_accents(lower(u.text)), '[^a-z0-9]+', ' ', 'g') || ' ' AS words
     FROM (
-        SELECT unnest(brands) AS brand, published_day AS day, language, sentiment, topic_id
+        SELECT unnest(brands) AS brand, published_day AS day, language, sentiment, topic_id, text
         FROM mentions_enriched
-        WHERE from_brand IS NULL AND sentiment IS NOT NULL AND topic_id IS NOT NULL
+        WHERE from_brand IS NULL AND sentiment IS NOT NULL AND (len($set_aside) > 0 OR len($signatures) > 0)
     ) AS u
     LEFT JOIN brand_settings AS b USING (brand)
-    WHERE (b.brand IS NULL OR list_contains(b.languages, u.language))
-        AND list_contains($set_aside, {'brand': u.brand, 'topic_id': u.topic_id})
-    GROUP BY u.brand, u.day
+    WHERE b.brand IS NULL OR list_contains(b.languages, u.language)
+),
+set_aside AS (
+    SELECT brand, day, count(*) AS mentions, count(*) FILTER (sentiment = 'negative') AS negative
+    FROM posts AS p
+    WHERE list_contains($set_aside, {'brand': p.brand, 'topic_id': p.topic_id})
+        OR len(list_filter($signatures, lambda s: s.brand = p.brand AND contains(p.words, ' ' || s.word || ' '))) > 0
+    GROUP BY brand, day
 ),
 daily AS (
     SELECT
