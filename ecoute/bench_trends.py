@@ -20,9 +20,11 @@ findings are matched to the events in its truth.json:
 Every finding that matches no planted event is a false alarm; false alarms per brand-month
 are false alarms / (brands x days / 30). Recall is None for a corpus with no planted event.
 
-Enrichment (embedding and sentiment of every mention) dominates the time: about 80 s per
-full-scale corpus (~5,600 mentions) on 2 CPU cores, against a few seconds for the rest;
-`scale` shrinks every corpus (0.1 runs the four default corpora in about a minute).
+Enrichment (embedding and sentiment of every mention) dominates the time, ~90 % of it: about
+80 s per full-scale corpus (~5,600 mentions) on 2 idle CPU cores, 2-3 minutes on a busy one
+(`enrich_seconds` in the result). `scale` shrinks every corpus: 0.1 runs the four default
+corpora in about 90 s, a smoke test only, since the new theme and the slow sentiment decline
+then hold too few posts a week to be found (recall 50 %).
 """
 
 from __future__ import annotations
