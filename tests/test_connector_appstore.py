@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from connector_harness import Handler, collect_live, context, load_json, run_connector
 
 from connectors.appstore import AppStoreConnector, parse_feed
 from connectors.base import CollectContext
 from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT, Fetcher, make_client
+from connectors.http import USER_AGENT
 from ecoute.privacy import Pseudonymizer
 from ecoute.records import Batch
 from ecoute.settings import Brand
@@ -24,23 +23,10 @@ from ecoute.source_settings import App, AppStoreSource
 FIXTURES = Path(__file__).parent / "fixtures" / "appstore"
 ZELIA, NORVO = "1500000001", "1500000002"
 ZELIA_APP = App(brand="Zelia", id=ZELIA)
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def context(
-    since: Mapping[str, datetime | None] | None = None, max_pages: int = 5, brands: list[Brand] | None = None
-) -> CollectContext:
-    return CollectContext(
-        brands=brands or [Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo")],
-        pseudonymizer=Pseudonymizer(b"k" * 32),
-        collected_at=datetime(2026, 11, 1, 12),
-        since=since or {},
-        max_pages=max_pages,
-    )
+    return load_json(FIXTURES / name)
 
 
 def source(apps: list[App] | None = None, countries: list[str] | None = None) -> AppStoreSource:
@@ -70,22 +56,8 @@ def feed_pages(*names: str) -> Handler:
 def collect(
     handler: Handler, src: AppStoreSource | None = None, ctx: CollectContext | None = None
 ) -> tuple[Batch, list[httpx.Request], list[float]]:
-    requests: list[httpx.Request] = []
-    slept: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
-    async def run() -> Batch:
-        async with make_client(transport=httpx.MockTransport(recording)) as client:
-            fetcher = Fetcher(client, min_interval=0, sleep=fake_sleep)
-            return await AppStoreConnector(src or source()).collect(ctx or context(), fetcher)
-
-    return asyncio.run(run()), requests, slept
+    run = run_connector(AppStoreConnector(src or source()), handler, ctx or context())
+    return run.batch_or_raise(), run.requests, run.slept
 
 
 def test_a_realistic_page_becomes_reviews_of_the_apps_brand() -> None:
@@ -269,10 +241,5 @@ def test_no_reviewer_name_or_profile_reaches_the_record() -> None:
 def test_live_feed_answers_in_the_expected_shape() -> None:
     """Apple's feed still exists and still has the shape we parse (off by default)."""
     live = source(apps=[App(brand="Zelia", id="284882215")], countries=["us"])  # a long-lived, much-reviewed app
-
-    async def run() -> Batch:
-        async with make_client() as client:
-            return await AppStoreConnector(live).collect(context(max_pages=1), Fetcher(client))
-
-    batch = asyncio.run(run())
+    batch = collect_live(AppStoreConnector(live), context(max_pages=1))
     assert batch.mentions and all(m.brands == ("Zelia",) for m in batch.mentions)

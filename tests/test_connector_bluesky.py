@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from connector_harness import OK, Handler, Run, collect_live, file_reply, load_json, run_connector
+from connector_harness import context as harness_context
+from connector_harness import sequence as answers_in_turn
 
 from connectors.base import CollectContext
 from connectors.bluesky import BlueskyConnector, parse_page
 from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT, Fetcher, make_client
+from connectors.http import USER_AGENT
 from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch, mention_id
+from ecoute.records import mention_id
 from ecoute.settings import Brand
 from ecoute.source_settings import BlueskySource
 
@@ -30,17 +30,10 @@ HANDLES = ("zelia-help.bsky.social", "camille-lyon.bsky.social", "tomriver.com",
            "oldtimer.bsky.social")  # fmt: skip
 ACCESS = json.loads((FIXTURES / "create_session.json").read_text())["accessJwt"]
 
-Handler = Callable[[httpx.Request], httpx.Response]
-
 
 def context(since: dict[str, datetime | None] | None = None, max_pages: int = 5, **zelia: Any) -> CollectContext:
-    return CollectContext(
-        brands=[Brand(name="Zelia", handles=["zelia_help", "zelia-help.bsky.social"], **zelia), Brand(name="Norvo")],
-        pseudonymizer=Pseudonymizer(b"k" * 32),
-        collected_at=datetime(2026, 11, 1, 12),
-        since=since or {},
-        max_pages=max_pages,
-    )
+    zelia_brand = Brand(name="Zelia", handles=["zelia_help", "zelia-help.bsky.social"], **zelia)
+    return harness_context(since, max_pages, brands=[zelia_brand, Brand(name="Norvo")])
 
 
 @pytest.fixture
@@ -56,11 +49,11 @@ def signed_out(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def payload(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_json(FIXTURES / name)
 
 
 def reply(name: str) -> httpx.Response:
-    return httpx.Response(200, content=(FIXTURES / name).read_bytes(), headers={"content-type": "application/json"})
+    return file_reply(FIXTURES / name)
 
 
 def bluesky(request: httpx.Request) -> httpx.Response:
@@ -73,34 +66,8 @@ def bluesky(request: httpx.Request) -> httpx.Response:
     return reply("search_zelia_page1.json" if cursor is None else "search_zelia_page2.json")
 
 
-@dataclass
-class Run:
-    batch: Batch | None = None
-    error: Exception | None = None
-    requests: list[httpx.Request] = field(default_factory=list)
-    slept: list[float] = field(default_factory=list)
-
-
 def collect(handler: Handler, ctx: CollectContext | None = None, source: BlueskySource = SOURCE) -> Run:
-    run = Run()
-
-    async def fake_sleep(seconds: float) -> None:
-        run.slept.append(seconds)
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        run.requests.append(request)
-        return handler(request)
-
-    async def go() -> Batch:
-        async with make_client(transport=httpx.MockTransport(recording)) as client:
-            fetcher = Fetcher(client, min_interval=0, sleep=fake_sleep)
-            return await BlueskyConnector(source).collect(ctx or context(), fetcher)
-
-    try:
-        run.batch = asyncio.run(go())
-    except Exception as error:  # the test inspects what was raised
-        run.error = error
-    return run
+    return run_connector(BlueskyConnector(source), handler, ctx or context())
 
 
 def searches(run: Run) -> list[httpx.Request]:
@@ -109,20 +76,12 @@ def searches(run: Run) -> list[httpx.Request]:
 
 def sequence(*items: httpx.Response | Exception) -> Handler:
     """Search answers in turn (the last one again and again); an empty 200 stands for the real API."""
-    queue = list(items)
+    answers = answers_in_turn(bluesky, *items)
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path != "/xrpc/app.bsky.feed.searchPosts":
-            return bluesky(request)
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return bluesky(request) if item.status_code == 200 and not item.content else item
+        return answers(request) if request.url.path == "/xrpc/app.bsky.feed.searchPosts" else bluesky(request)
 
     return handler
-
-
-OK = httpx.Response(200)
 
 
 def test_parse_page_reads_posts_replies_languages_and_counts() -> None:
@@ -314,16 +273,7 @@ def test_no_raw_handle_reaches_a_mention(signed_in: None) -> None:
 @pytest.mark.network
 def test_live_search() -> None:
     """Without this, a change in Bluesky's search API would only show up as empty reports."""
-
-    async def go() -> Batch:
-        async with make_client() as client:
-            ctx = CollectContext(
-                brands=[Brand(name="Python")],
-                pseudonymizer=Pseudonymizer(b"k" * 32),
-                collected_at=datetime(2026, 11, 1, 12),
-                max_pages=1,
-            )
-            return await BlueskyConnector(SOURCE).collect(ctx, Fetcher(client))
-
-    batch = asyncio.run(go())  # signed out this may be refused: the error then names the variables to set
+    ctx = harness_context(max_pages=1, brands=[Brand(name="Python")])
+    # signed out this may be refused: the error then names the variables to set
+    batch = collect_live(BlueskyConnector(SOURCE), ctx)
     assert batch.mentions and all(m.url and m.url.startswith("https://bsky.app/profile/did:") for m in batch.mentions)

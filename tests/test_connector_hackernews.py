@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from connector_harness import OK, Handler, Run, collect_live, context, file_reply, load_json, run_connector
+from connector_harness import sequence as answers_in_turn
 
 from connectors.base import CollectContext
 from connectors.errors import ParseError, SourceUnavailable
 from connectors.hackernews import HackerNewsConnector, parse_page
-from connectors.http import USER_AGENT, Fetcher, make_client
+from connectors.http import USER_AGENT
 from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch, mention_id
+from ecoute.records import mention_id
 from ecoute.settings import Brand
 from ecoute.source_settings import HackerNewsSource
 
@@ -26,25 +25,13 @@ FIXTURES = Path(__file__).parent / "fixtures" / "hackernews"
 SOURCE = HackerNewsSource(name="hn", kind="hackernews")
 HANDLES = ("zelia_help", "marie_dev", "kpetit", "newsbot_fr", "anon_eu", "ask_user")
 
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def context(since: Mapping[str, datetime | None] | None = None, max_pages: int = 5) -> CollectContext:
-    return CollectContext(
-        brands=[Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo")],
-        pseudonymizer=Pseudonymizer(b"k" * 32),
-        collected_at=datetime(2026, 11, 1, 12),
-        since=since or {},
-        max_pages=max_pages,
-    )
-
 
 def payload(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_json(FIXTURES / name)
 
 
 def reply(name: str) -> httpx.Response:
-    return httpx.Response(200, content=(FIXTURES / name).read_bytes(), headers={"content-type": "application/json"})
+    return file_reply(FIXTURES / name)
 
 
 def algolia(request: httpx.Request) -> httpx.Response:
@@ -54,50 +41,13 @@ def algolia(request: httpx.Request) -> httpx.Response:
     return reply(f"search_zelia_page{request.url.params['page']}.json")
 
 
-@dataclass
-class Run:
-    batch: Batch | None = None
-    error: Exception | None = None
-    requests: list[httpx.Request] = field(default_factory=list)
-    slept: list[float] = field(default_factory=list)
-
-
 def collect(handler: Handler, ctx: CollectContext | None = None, source: HackerNewsSource = SOURCE) -> Run:
-    run = Run()
-
-    async def fake_sleep(seconds: float) -> None:
-        run.slept.append(seconds)
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        run.requests.append(request)
-        return handler(request)
-
-    async def go() -> Batch:
-        async with make_client(transport=httpx.MockTransport(recording)) as client:
-            fetcher = Fetcher(client, min_interval=0, sleep=fake_sleep)
-            return await HackerNewsConnector(source).collect(ctx or context(), fetcher)
-
-    try:
-        run.batch = asyncio.run(go())
-    except Exception as error:  # the test inspects what was raised
-        run.error = error
-    return run
+    return run_connector(HackerNewsConnector(source), handler, ctx or context())
 
 
 def sequence(*items: httpx.Response | Exception) -> Handler:
     """Answers in turn (the last one again and again), then the real API once they run out."""
-    queue = list(items)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return algolia(request) if item.status_code == 200 and not item.content else item
-
-    return handler
-
-
-OK = httpx.Response(200)  # stands for "the real answer" in `sequence`
+    return answers_in_turn(algolia, *items)
 
 
 def test_parse_page_reads_stories_and_comments() -> None:
@@ -275,16 +225,5 @@ def test_no_raw_handle_reaches_a_mention() -> None:
 @pytest.mark.network
 def test_live_search() -> None:
     """Without this, a change in Algolia's HN API would only show up as empty reports."""
-
-    async def go() -> Batch:
-        async with make_client() as client:
-            ctx = CollectContext(
-                brands=[Brand(name="Python")],
-                pseudonymizer=Pseudonymizer(b"k" * 32),
-                collected_at=datetime(2026, 11, 1, 12),
-                max_pages=1,
-            )
-            return await HackerNewsConnector(SOURCE).collect(ctx, Fetcher(client))
-
-    batch = asyncio.run(go())
+    batch = collect_live(HackerNewsConnector(SOURCE), context(max_pages=1, brands=[Brand(name="Python")]))
     assert batch.mentions and all(m.url and m.url.startswith("https://news.ycombinator.com/") for m in batch.mentions)

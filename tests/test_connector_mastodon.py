@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from connector_harness import OK, Handler, Run, collect_live, context, file_reply, load_json, run_connector
+from connector_harness import sequence as answers_in_turn
 
 from connectors.base import CollectContext
 from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT, Fetcher, make_client
+from connectors.http import USER_AGENT
 from connectors.mastodon import MastodonConnector, html_to_text, parse_statuses, status_key
 from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch, mention_id
+from ecoute.records import mention_id
 from ecoute.settings import Brand
 from ecoute.source_settings import MastodonSource
 
@@ -39,28 +38,16 @@ HANDLES = {
     "ana_k": "ana_k@fosstodon.org",
 }
 
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def context(since: dict[str, datetime | None] | None = None, max_pages: int = 5) -> CollectContext:
-    return CollectContext(
-        brands=[Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo")],
-        pseudonymizer=Pseudonymizer(b"k" * 32),
-        collected_at=datetime(2026, 11, 1, 12),
-        since=since or {},
-        max_pages=max_pages,
-    )
-
 
 def payload(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_json(FIXTURES / name)
 
 
 def reply(name: str, link: str | None = None) -> httpx.Response:
-    headers = {"content-type": "application/json; charset=utf-8"}
-    if link:
-        headers["Link"] = f'<{link}>; rel="next", <{SOCIAL}/api/v1/timelines/tag/zelia?min_id=1>; rel="prev"'
-    return httpx.Response(200, content=(FIXTURES / name).read_bytes(), headers=headers)
+    headers = (
+        {"Link": f'<{link}>; rel="next", <{SOCIAL}/api/v1/timelines/tag/zelia?min_id=1>; rel="prev"'} if link else {}
+    )
+    return file_reply(FIXTURES / name, "application/json; charset=utf-8", headers=headers)
 
 
 def mastodon(request: httpx.Request) -> httpx.Response:
@@ -78,50 +65,13 @@ def mastodon(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json=[])
 
 
-@dataclass
-class Run:
-    batch: Batch | None = None
-    error: Exception | None = None
-    requests: list[httpx.Request] = field(default_factory=list)
-    slept: list[float] = field(default_factory=list)
-
-
 def collect(handler: Handler, ctx: CollectContext | None = None, source: MastodonSource = SOURCE) -> Run:
-    run = Run()
-
-    async def fake_sleep(seconds: float) -> None:
-        run.slept.append(seconds)
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        run.requests.append(request)
-        return handler(request)
-
-    async def go() -> Batch:
-        async with make_client(transport=httpx.MockTransport(recording)) as client:
-            fetcher = Fetcher(client, min_interval=0, sleep=fake_sleep)
-            return await MastodonConnector(source).collect(ctx or context(), fetcher)
-
-    try:
-        run.batch = asyncio.run(go())
-    except Exception as error:  # the test inspects what was raised
-        run.error = error
-    return run
+    return run_connector(MastodonConnector(source), handler, ctx or context())
 
 
 def sequence(*items: httpx.Response | Exception) -> Handler:
     """Answers in turn (the last one again and again); an empty 200 stands for the real instance."""
-    queue = list(items)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return mastodon(request) if item.status_code == 200 and not item.content else item
-
-    return handler
-
-
-OK = httpx.Response(200)
+    return answers_in_turn(mastodon, *items)
 
 
 def test_parse_statuses_reads_text_language_engagement_and_brand_answers() -> None:
@@ -352,18 +302,7 @@ def test_no_raw_handle_reaches_a_mention() -> None:
 @pytest.mark.network
 def test_live_hashtag_timeline() -> None:
     """Without this, a change in Mastodon's timeline API would only show up as empty reports."""
-
-    async def go() -> Batch:
-        async with make_client() as client:
-            ctx = CollectContext(
-                brands=[Brand(name="Python")],
-                pseudonymizer=Pseudonymizer(b"k" * 32),
-                collected_at=datetime(2026, 11, 1, 12),
-                max_pages=1,
-            )
-            return await MastodonConnector(SOURCE).collect(ctx, Fetcher(client))
-
-    batch = asyncio.run(go())
+    batch = collect_live(MastodonConnector(SOURCE), context(max_pages=1, brands=[Brand(name="Python")]))
     assert batch.mentions and all(m.platform == "mastodon" and m.author_key for m in batch.mentions)
 
 

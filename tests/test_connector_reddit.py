@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from connector_harness import Handler, Run, collect_live, context, file_reply, load_json, run_connector
+from connector_harness import sequence as answers_in_turn
 
 from connectors.base import CollectContext
 from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT, Fetcher, make_client
+from connectors.http import USER_AGENT
 from connectors.reddit import RedditConnector, parse_listing
 from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch, mention_id
+from ecoute.records import mention_id
 from ecoute.settings import Brand
 from ecoute.source_settings import RedditSource
 
@@ -27,8 +26,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "reddit"
 SOURCE = RedditSource(name="reddit", kind="reddit")
 HANDLES = ("zelia_help", "throwaway_lyon", "fintech_watch", "nomad_in_lisbon", "curieux_75", "marco_b")
 ACCOUNT_IDS = ("t2_8zq1x0c4", "t2_1kf93mzp", "t2_5n2w7kqe", "t2_4xk0pl2r")
-
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture(autouse=True)
@@ -38,22 +35,12 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def context(since: Mapping[str, datetime | None] | None = None, max_pages: int = 5) -> CollectContext:
-    return CollectContext(
-        brands=[Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo")],
-        pseudonymizer=Pseudonymizer(b"k" * 32),
-        collected_at=datetime(2026, 11, 1, 12),
-        since=since or {},
-        max_pages=max_pages,
-    )
-
-
 def payload(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_json(FIXTURES / name)
 
 
 def reply(name: str) -> httpx.Response:
-    return httpx.Response(200, content=(FIXTURES / name).read_bytes(), headers={"content-type": "application/json"})
+    return file_reply(FIXTURES / name)
 
 
 def reddit(request: httpx.Request) -> httpx.Response:
@@ -68,50 +55,17 @@ def reddit(request: httpx.Request) -> httpx.Response:
     return reply("search_links_page2.json" if params.get("after") == "t3_1ohx3k2" else "search_links_page1.json")
 
 
-@dataclass
-class Run:
-    batch: Batch | None = None
-    error: Exception | None = None
-    requests: list[httpx.Request] = field(default_factory=list)
-    slept: list[float] = field(default_factory=list)
-
-    def searches(self, **params: str) -> list[httpx.Request]:
-        return [r for r in self.requests if "q" in r.url.params and params.items() <= dict(r.url.params).items()]
-
-
 def collect(handler: Handler, ctx: CollectContext | None = None, source: RedditSource = SOURCE) -> Run:
-    run = Run()
+    return run_connector(RedditConnector(source), handler, ctx or context())
 
-    async def fake_sleep(seconds: float) -> None:
-        run.slept.append(seconds)
 
-    def recording(request: httpx.Request) -> httpx.Response:
-        run.requests.append(request)
-        return handler(request)
-
-    async def go() -> Batch:
-        async with make_client(transport=httpx.MockTransport(recording)) as client:
-            fetcher = Fetcher(client, min_interval=0, sleep=fake_sleep)
-            return await RedditConnector(source).collect(ctx or context(), fetcher)
-
-    try:
-        run.batch = asyncio.run(go())
-    except Exception as error:  # the test inspects what was raised
-        run.error = error
-    return run
+def searches(run: Run, **params: str) -> list[httpx.Request]:
+    return [r for r in run.requests if "q" in r.url.params and params.items() <= dict(r.url.params).items()]
 
 
 def sequence(*items: httpx.Response | Exception) -> Handler:
     """Answers in turn (the last one again and again); an empty 200 stands for the real answer."""
-    queue = list(items)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return reddit(request) if item.status_code == 200 and not item.content else item
-
-    return handler
+    return answers_in_turn(reddit, *items)
 
 
 def test_parse_listing_reads_posts() -> None:
@@ -156,7 +110,7 @@ def test_collect_pages_with_after_and_sends_the_right_query() -> None:
     """Without this, only the newest 100 results would be read, or Reddit would be asked the wrong question."""
     run = collect(reddit)
     assert run.batch is not None and len(run.batch.mentions) == 7
-    links = run.searches(q="Zelia", type="link")
+    links = searches(run, q="Zelia", type="link")
     assert [r.url.params.get("after") for r in links] == [None, "t3_1ohx3k2"]
     first = links[0]
     assert (first.url.host, first.url.path) == ("www.reddit.com", "/search.json")
@@ -168,22 +122,22 @@ def test_collect_pages_with_after_and_sends_the_right_query() -> None:
         "type": "link",
         "raw_json": "1",
     }
-    assert len(run.searches(q="Zelia", type="comment")) == 1
-    assert len(run.searches(q="Norvo")) == 2  # posts and comments, one empty page each
+    assert len(searches(run, q="Zelia", type="comment")) == 1
+    assert len(searches(run, q="Norvo")) == 2  # posts and comments, one empty page each
     assert all(r.headers["User-Agent"] == USER_AGENT and "Authorization" not in r.headers for r in run.requests)
 
 
 def test_page_cap_is_respected() -> None:
     """Without this, a busy brand could page through Reddit without end and get us rate-limited."""
     run = collect(reddit, context(max_pages=1))
-    assert [r.url.params.get("after") for r in run.searches(q="Zelia", type="link")] == [None]
+    assert [r.url.params.get("after") for r in searches(run, q="Zelia", type="link")] == [None]
     assert run.batch is not None and len(run.batch.mentions) == 5
 
 
 def test_paging_stops_at_the_watermark() -> None:
     """Without this, every run would page back through posts the previous runs already read."""
     run = collect(reddit, context(since={"Zelia": datetime(2026, 11, 1, 9), "Norvo": None}))
-    assert len(run.searches(q="Zelia", type="link")) == 1  # page 1 reached past the watermark
+    assert len(searches(run, q="Zelia", type="link")) == 1  # page 1 reached past the watermark
     assert run.batch is not None
     assert [m.native_id for m in run.batch.mentions] == ["t3_1ohz9qa", "t3_1ohy2b7", "t1_m8k2f1a", "t1_m8jz0c9"]
 
@@ -319,17 +273,7 @@ def test_no_raw_handle_reaches_a_mention() -> None:
 @pytest.mark.network
 def test_live_search() -> None:
     """Without this, a change in Reddit's public search would only show up as empty reports."""
-
-    async def go() -> Batch:
-        async with make_client() as client:
-            ctx = CollectContext(
-                brands=[Brand(name="Python")],
-                pseudonymizer=Pseudonymizer(b"k" * 32),
-                collected_at=datetime.now(),
-                max_pages=1,
-            )
-            source = RedditSource(name="reddit", kind="reddit", include_comments=False)
-            return await RedditConnector(source).collect(ctx, Fetcher(client, min_interval=6))
-
-    batch = asyncio.run(go())
+    ctx = context(max_pages=1, brands=[Brand(name="Python")], collected_at=datetime.now())
+    source = RedditSource(name="reddit", kind="reddit", include_comments=False)
+    batch = collect_live(RedditConnector(source), ctx, min_interval=6)
     assert batch.mentions and all(m.url and m.url.startswith("https://www.reddit.com/r/") for m in batch.mentions)

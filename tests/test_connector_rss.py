@@ -5,22 +5,20 @@ Feeds have no pages: a plain feed is one request per run, a news search one requ
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from connector_harness import Handler, Run, collect_live, context, file_reply, run_connector
+from connector_harness import sequence as answers_in_turn
 
 from connectors.base import CollectContext
 from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT, Fetcher, make_client
+from connectors.http import USER_AGENT
 from connectors.rss import RssConnector, parse_feed
 from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch
 from ecoute.settings import Brand
 from ecoute.source_settings import RssSource
 
@@ -31,22 +29,9 @@ FEEDS = RssSource(name="press", kind="rss", feeds=[BLOG, ENGINEERING])
 NEWS = RssSource(name="news", kind="rss", news_search=True)
 PEOPLE = ("Camille", "Martin", "Léa Bernard", "redaction@", "Priya", "authors/priya", "sre@norvo.com", "SRE team")
 
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def context(since: Mapping[str, datetime | None] | None = None) -> CollectContext:
-    return CollectContext(
-        brands=[Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo")],
-        pseudonymizer=Pseudonymizer(b"k" * 32),
-        collected_at=datetime(2026, 11, 1, 12),
-        since=since or {},
-    )
-
 
 def feed(name: str) -> httpx.Response:
-    return httpx.Response(
-        200, content=(FIXTURES / name).read_bytes(), headers={"content-type": "application/rss+xml; charset=utf-8"}
-    )
+    return file_reply(FIXTURES / name, "application/rss+xml; charset=utf-8")
 
 
 def web(request: httpx.Request) -> httpx.Response:
@@ -60,47 +45,13 @@ def web(request: httpx.Request) -> httpx.Response:
     return httpx.Response(404, text="Not Found")
 
 
-@dataclass
-class Run:
-    batch: Batch | None = None
-    error: Exception | None = None
-    requests: list[httpx.Request] = field(default_factory=list)
-    slept: list[float] = field(default_factory=list)
-
-
 def collect(handler: Handler, source: RssSource = FEEDS, ctx: CollectContext | None = None) -> Run:
-    run = Run()
-
-    async def fake_sleep(seconds: float) -> None:
-        run.slept.append(seconds)
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        run.requests.append(request)
-        return handler(request)
-
-    async def go() -> Batch:
-        async with make_client(transport=httpx.MockTransport(recording)) as client:
-            fetcher = Fetcher(client, min_interval=0, sleep=fake_sleep)
-            return await RssConnector(source).collect(ctx or context(), fetcher)
-
-    try:
-        run.batch = asyncio.run(go())
-    except Exception as error:  # the test inspects what was raised
-        run.error = error
-    return run
+    return run_connector(RssConnector(source), handler, ctx or context())
 
 
 def sequence(*items: httpx.Response | Exception) -> Handler:
     """Answers in turn (the last one again and again); an empty 200 stands for the real feed."""
-    queue = list(items)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return web(request) if item.status_code == 200 and not item.content else item
-
-    return handler
+    return answers_in_turn(web, *items)
 
 
 def parse(name: str, brand: str | None = None) -> tuple[list, list]:
@@ -293,13 +244,6 @@ def test_no_author_name_reaches_a_mention() -> None:
 @pytest.mark.network
 def test_live_news_search() -> None:
     """Without this, a change in Google News' RSS search would only show up as empty reports."""
-
-    async def go() -> Batch:
-        async with make_client() as client:
-            ctx = CollectContext(
-                brands=[Brand(name="Airbus")], pseudonymizer=Pseudonymizer(b"k" * 32), collected_at=datetime.now()
-            )
-            return await RssConnector(NEWS).collect(ctx, Fetcher(client))
-
-    batch = asyncio.run(go())
+    ctx = context(brands=[Brand(name="Airbus")], collected_at=datetime.now())
+    batch = collect_live(RssConnector(NEWS), ctx)
     assert batch.mentions and all(m.brands == ("Airbus",) and m.url for m in batch.mentions)

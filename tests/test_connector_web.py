@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from connector_harness import COLLECTED_AT, Handler, collect_live, context, run_connector
 
 from connectors.base import CollectContext
 from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT, Fetcher, make_client
+from connectors.http import USER_AGENT
 from connectors.web import WebConnector, parse_date, parse_page
 from ecoute.privacy import Pseudonymizer
 from ecoute.records import Batch
-from ecoute.settings import Brand
 from ecoute.source_settings import WebPage, WebSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "web"
-COLLECTED_AT = datetime(2026, 11, 1, 12)
 THREAD = "https://forum.exemple.fr/t/zelia-carte-refusee-12345"
 REVIEWS = "https://reviews.example.com/company/norvo"
 FORUM_PAGE = WebPage(
@@ -43,21 +40,10 @@ REVIEW_PAGE = WebPage(
     link="a.review-link",
     next_page="li.next a",
 )
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def html(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-def context(since: Mapping[str, datetime | None] | None = None, max_pages: int = 5) -> CollectContext:
-    return CollectContext(
-        brands=[Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo")],
-        pseudonymizer=Pseudonymizer(b"k" * 32),
-        collected_at=COLLECTED_AT,
-        since=since or {},
-        max_pages=max_pages,
-    )
 
 
 def source(*pages: WebPage) -> WebSource:
@@ -96,24 +82,8 @@ def site(overrides: dict[str, Handler] | None = None) -> Handler:
 def collect(
     handler: Handler, src: WebSource | None = None, ctx: CollectContext | None = None
 ) -> tuple[Batch, list[httpx.Request], list[float]]:
-    requests: list[httpx.Request] = []
-    slept: list[float] = []
-    now = [0.0]  # a fake clock that the fake sleep moves, so waits are exact and instant
-
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(round(seconds, 6))
-        now[0] += seconds
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
-    async def run() -> Batch:
-        async with make_client(transport=httpx.MockTransport(recording)) as client:
-            fetcher = Fetcher(client, min_interval=0, sleep=fake_sleep, clock=lambda: now[0])
-            return await WebConnector(src or source()).collect(ctx or context(), fetcher)
-
-    return asyncio.run(run()), requests, slept
+    run = run_connector(WebConnector(src or source()), handler, ctx or context())
+    return run.batch_or_raise(), run.requests, [round(seconds, 6) for seconds in run.slept]
 
 
 def test_a_forum_thread_page_becomes_mentions() -> None:
@@ -355,10 +325,5 @@ def test_no_author_name_or_profile_reaches_the_record() -> None:
 def test_live_page_is_read_politely() -> None:
     """A real site's robots.txt and page are read and parsed (off by default)."""
     live = WebSource(name="live", kind="web", pages=[WebPage(url="https://example.com/", item="body", text="p")])
-
-    async def run() -> Batch:
-        async with make_client() as client:
-            return await WebConnector(live).collect(context(max_pages=1), Fetcher(client))
-
-    batch = asyncio.run(run())
+    batch = collect_live(WebConnector(live), context(max_pages=1))
     assert batch.mentions and "domain" in batch.mentions[0].text

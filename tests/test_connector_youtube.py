@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from connector_harness import OK, Handler, Run, collect_live, context, file_reply, load_json, run_connector
+from connector_harness import sequence as answers_in_turn
 
 from connectors.base import CollectContext
 from connectors.errors import ParseError, RateLimited, SourceUnavailable
-from connectors.http import USER_AGENT, Fetcher, make_client
+from connectors.http import USER_AGENT
 from connectors.youtube import YouTubeConnector, parse_threads
 from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch, mention_id
+from ecoute.records import mention_id
 from ecoute.settings import Brand
 from ecoute.source_settings import YouTubeSource
 
@@ -39,31 +38,18 @@ AUTHORS = {
     "oldtimer": "UCo1dt1m3rq2w3e4r5t6y7u8",
 }
 
-Handler = Callable[[httpx.Request], httpx.Response]
-
 
 @pytest.fixture(autouse=True)
 def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YOUTUBE_API_KEY", KEY)
 
 
-def context(since: dict[str, datetime | None] | None = None, max_pages: int = 5) -> CollectContext:
-    return CollectContext(
-        brands=[Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo")],
-        pseudonymizer=Pseudonymizer(b"k" * 32),
-        collected_at=datetime(2026, 11, 1, 12),
-        since=since or {},
-        max_pages=max_pages,
-    )
-
-
 def payload(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_json(FIXTURES / name)
 
 
 def reply(name: str, status: int = 200) -> httpx.Response:
-    content = (FIXTURES / name).read_bytes()
-    return httpx.Response(status, content=content, headers={"content-type": "application/json; charset=UTF-8"})
+    return file_reply(FIXTURES / name, "application/json; charset=UTF-8", status)
 
 
 EMPTY_SEARCH = {"kind": "youtube#searchListResponse", "pageInfo": {"totalResults": 0, "resultsPerPage": 0}, "items": []}
@@ -81,34 +67,8 @@ def youtube(request: httpx.Request) -> httpx.Response:
     return reply("threads_page2.json" if params.get("pageToken") == PAGE2 else "threads_page1.json")
 
 
-@dataclass
-class Run:
-    batch: Batch | None = None
-    error: Exception | None = None
-    requests: list[httpx.Request] = field(default_factory=list)
-    slept: list[float] = field(default_factory=list)
-
-
 def collect(handler: Handler, ctx: CollectContext | None = None) -> Run:
-    run = Run()
-
-    async def fake_sleep(seconds: float) -> None:
-        run.slept.append(seconds)
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        run.requests.append(request)
-        return handler(request)
-
-    async def go() -> Batch:
-        async with make_client(transport=httpx.MockTransport(recording)) as client:
-            fetcher = Fetcher(client, min_interval=0, sleep=fake_sleep)
-            return await YouTubeConnector(SOURCE).collect(ctx or context(), fetcher)
-
-    try:
-        run.batch = asyncio.run(go())
-    except Exception as error:  # the test inspects what was raised
-        run.error = error
-    return run
+    return run_connector(YouTubeConnector(SOURCE), handler, ctx or context())
 
 
 def threads(run: Run, video: str = OPEN) -> list[httpx.Request]:
@@ -117,18 +77,7 @@ def threads(run: Run, video: str = OPEN) -> list[httpx.Request]:
 
 def sequence(*items: httpx.Response | Exception) -> Handler:
     """Answers in turn (the last one again and again); an empty 200 stands for the real API."""
-    queue = list(items)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return youtube(request) if item.status_code == 200 and not item.content else item
-
-    return handler
-
-
-OK = httpx.Response(200)
+    return answers_in_turn(youtube, *items)
 
 
 def test_parse_threads_reads_comments_replies_and_brand_answers() -> None:
@@ -309,19 +258,8 @@ def test_no_raw_handle_reaches_a_mention() -> None:
 @pytest.mark.skipif(not os.environ.get("YOUTUBE_API_KEY"), reason="needs YOUTUBE_API_KEY")
 def test_live_comments() -> None:
     """Without this, a change in the YouTube Data API would only show up as empty reports."""
-
-    async def go() -> Batch:
-        async with make_client() as client:
-            ctx = CollectContext(
-                brands=[Brand(name="Python")],
-                pseudonymizer=Pseudonymizer(b"k" * 32),
-                collected_at=datetime(2026, 11, 1, 12),
-                max_pages=1,
-            )
-            source = YouTubeSource(name="yt", kind="youtube", max_videos=2)
-            return await YouTubeConnector(source).collect(ctx, Fetcher(client))
-
-    batch = asyncio.run(go())
+    source = YouTubeSource(name="yt", kind="youtube", max_videos=2)
+    batch = collect_live(YouTubeConnector(source), context(max_pages=1, brands=[Brand(name="Python")]))
     assert batch.mentions and all(
         m.url and m.url.startswith("https://www.youtube.com/watch?v=") for m in batch.mentions
     )
