@@ -164,6 +164,41 @@ def pending_count(con: duckdb.DuckDBPyConnection) -> int:
     return con.sql("SELECT count(*) FROM mentions ANTI JOIN enrichments USING (mention_id)").fetchall()[0][0]
 
 
+def enrichment_frames(
+    ids: list[str], result: Any, identities: Mapping[str, str], groups: Sequence[str], enriched_at: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The ``enrichments`` and ``embeddings`` rows of one enriched batch (an ``EnrichedBatch``)."""
+    enrichments = pl.DataFrame(
+        {
+            "mention_id": ids,
+            "language": result.languages,
+            "language_confidence": result.language_confidences,
+            "sentiment": result.sentiments,
+            "sentiment_score": result.sentiment_scores,
+            "p_negative": result.probabilities[:, 0],
+            "p_neutral": result.probabilities[:, 1],
+            "p_positive": result.probabilities[:, 2],
+            "language_model": identities["language_model"],
+            "sentiment_model": identities["sentiment_model"],
+            "encoder": identities["encoder"],
+            "duplicate_group": groups,
+            "intent": result.intents,
+            "intent_model": identities.get("intent_model"),
+            "enriched_at": enriched_at,
+        }
+    )
+    embeddings = pl.DataFrame(
+        {
+            "mention_id": ids,
+            "encoder": identities["encoder"],
+            # from the 2-D array directly: no Python list per vector
+            "vector": pl.Series(result.embeddings.astype(np.float32)).cast(pl.List(pl.Float32)),
+        },
+        schema={"mention_id": pl.String, "encoder": pl.String, "vector": pl.List(pl.Float32)},
+    )
+    return enrichments, embeddings
+
+
 def enrich_pending(
     con: duckdb.DuckDBPyConnection, enricher: Any, *, batch_size: int, progress: Progress | None = None
 ) -> int:
@@ -179,34 +214,7 @@ def enrich_pending(
         ids = [r[0] for r in rows]
         result = enricher.enrich([r[1] for r in rows])
         groups = grouper.assign([(r[0], r[2], r[1]) for r in rows], index)
-        now = _now()
-        enrichments = pl.DataFrame(
-            {
-                "mention_id": ids,
-                "language": result.languages,
-                "language_confidence": result.language_confidences,
-                "sentiment": result.sentiments,
-                "sentiment_score": result.sentiment_scores,
-                "p_negative": result.probabilities[:, 0],
-                "p_neutral": result.probabilities[:, 1],
-                "p_positive": result.probabilities[:, 2],
-                "language_model": identities["language_model"],
-                "sentiment_model": identities["sentiment_model"],
-                "encoder": identities["encoder"],
-                "duplicate_group": groups,
-                "intent": result.intents,
-                "intent_model": identities.get("intent_model"),
-                "enriched_at": now,
-            }
-        )
-        embeddings = pl.DataFrame(
-            {
-                "mention_id": ids,
-                "encoder": identities["encoder"],
-                "vector": result.embeddings.astype(np.float32).tolist(),
-            },
-            schema={"mention_id": pl.String, "encoder": pl.String, "vector": pl.List(pl.Float32)},
-        )
+        enrichments, embeddings = enrichment_frames(ids, result, identities, groups, _now())
         con.execute("BEGIN TRANSACTION")
         try:
             insert_frame(con, "insert_embeddings", "incoming_embeddings", embeddings)

@@ -208,36 +208,15 @@ def _store_results(
 ) -> None:
     import polars as pl
 
+    from ecoute.pipeline import enrichment_frames
     from warehouse.load import insert_frame
 
     n = len(ids)
-    enrichments = pl.DataFrame(
-        {
-            "mention_id": ids,
-            "language": result.languages,
-            "language_confidence": result.language_confidences,
-            "sentiment": result.sentiments,
-            "sentiment_score": result.sentiment_scores,
-            "p_negative": result.probabilities[:, 0],
-            "p_neutral": result.probabilities[:, 1],
-            "p_positive": result.probabilities[:, 2],
-            "topic_id": [0 if topic_model else None] * n,
-            "topic_probability": [1.0 if topic_model else None] * n,
-            "language_model": identities["language_model"],
-            "sentiment_model": identities["sentiment_model"],
-            "encoder": identities["encoder"],
-            "topic_model": [topic_model] * n,
-            "duplicate_group": ids,  # each its own group
-            "enriched_at": _FIRST_MENTION,
-        },
-        schema_overrides={"topic_id": pl.Int32, "topic_probability": pl.Float64, "topic_model": pl.String},
-    )
-    embeddings = pl.DataFrame(
-        {
-            "mention_id": ids,
-            "encoder": identities["encoder"],
-            "vector": pl.Series(result.embeddings.astype(np.float32)).cast(pl.List(pl.Float32)),
-        }
+    enrichments, embeddings = enrichment_frames(ids, result, identities, ids, _FIRST_MENTION)  # each its own group
+    enrichments = enrichments.with_columns(
+        pl.Series("topic_id", [0 if topic_model else None] * n, dtype=pl.Int32),
+        pl.Series("topic_probability", [1.0 if topic_model else None] * n, dtype=pl.Float64),
+        pl.Series("topic_model", [topic_model] * n, dtype=pl.String),
     )
     insert_frame(con, "insert_embeddings", "incoming_embeddings", embeddings)
     insert_frame(con, "insert_enrichments", "incoming_enrichments", enrichments)

@@ -246,10 +246,6 @@ def mean_pool(hidden: torch.Tensor, padding_mask: torch.Tensor) -> torch.Tensor:
     return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
 
 
-def new_layer(config: E5Config) -> Any:
-    return _torch_modules()[0](config)
-
-
 def build_encoder(checkpoint: E5Checkpoint) -> Any:
     """A torch encoder holding the checkpoint's weights, in eval mode."""
     import torch

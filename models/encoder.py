@@ -197,7 +197,7 @@ class TorchE5Encoder:
     def run(
         self, texts: Sequence[str], batch_size: int = 64, branch: Branch | None = None
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Embeddings, and what ``branch`` computes from the layer it reads (None without one)."""
+        """Embeddings, and what ``branch`` computes from the layer it reads (None without a branch or texts)."""
         import torch
 
         from models.e5 import attention_mask, mean_pool
@@ -224,8 +224,6 @@ class TorchE5Encoder:
                     hidden = self.model.run(hidden, mask)
                 pooled = mean_pool(hidden.float(), padding)
                 out[idx] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
-        if branch is not None and branched is None:  # no texts
-            branched = np.empty((0, 0), dtype=np.float32)
         return out, branched
 
     def __repr__(self) -> str:

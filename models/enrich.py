@@ -20,10 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.data import LABELS
 from models.encoder import DEFAULT_ENCODER, load_encoder
 from models.errors import ModelMismatch
-from models.sentiment import SentimentPrediction
 
 # Texts per encoder call: 16 to 64 gave the same speed here; 32 keeps padding small when
 # lengths vary and memory flat on long posts.
@@ -83,10 +81,8 @@ class Enricher:
         texts = list(texts)
         unique, copies = _unique(texts)
         detected = self.language.detect(unique)
-        if hasattr(self.sentiment, "branch_layer"):  # one encoder pass feeds both
-            embeddings, probabilities = self.encoder.run(unique, batch_size=batch_size, branch=self.sentiment)
-            labels = [LABELS[i] for i in probabilities.argmax(axis=1)] if len(unique) else []
-            prediction = SentimentPrediction(labels, probabilities.reshape(len(unique), len(LABELS)))
+        if hasattr(self.sentiment, "encode_and_predict"):  # one encoder pass feeds both
+            embeddings, prediction = self.sentiment.encode_and_predict(unique, batch_size=batch_size)
         else:
             embeddings = self.encoder.encode(unique, batch_size=batch_size)
             prediction = self.sentiment.predict(unique, embeddings if self.sentiment.needs_embeddings else None)

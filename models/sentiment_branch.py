@@ -93,12 +93,16 @@ class SentimentBranch:
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> SentimentPrediction:
         """Classify texts (runs the encoder; ``embeddings`` is ignored)."""
+        return self.encode_and_predict(texts)[1]
+
+    def encode_and_predict(self, texts: Sequence[str], batch_size: int = 64) -> tuple[np.ndarray, SentimentPrediction]:
+        """The encoder's embeddings and this branch's sentiment, from one pass of the shared layers."""
         from models.sentiment import _prediction
 
-        _, probabilities = self.encoder.run(texts, branch=self)
-        if probabilities is None or not len(texts):
-            return _prediction(np.empty((0, len(LABELS)), np.float32))
-        return _prediction(probabilities)
+        embeddings, probabilities = self.encoder.run(texts, batch_size=batch_size, branch=self)
+        if probabilities is None:  # no texts: the branch never ran
+            probabilities = np.empty((0, len(LABELS)), np.float32)
+        return embeddings, _prediction(probabilities)
 
     @classmethod
     def load(cls, path: str | Path, encoder: Any) -> SentimentBranch:
