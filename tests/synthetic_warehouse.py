@@ -54,6 +54,30 @@ class Scenario:
     norvo_growth: bool = False  # Norvo's volume triples over the last two weeks
 
 
+def enrichment_row(
+    mention_id: str, sentiment: str, probabilities: tuple[float, float, float], topic: int, language: str = "en"
+) -> dict[str, object]:
+    """One ``enrichments`` row as the pipeline writes it, with "test" as every model's name."""
+    p_negative, p_neutral, p_positive = probabilities
+    return {
+        "mention_id": mention_id,
+        "language": language,
+        "language_confidence": 0.99,
+        "sentiment": sentiment,
+        "sentiment_score": p_positive - p_negative,
+        "p_negative": p_negative,
+        "p_neutral": p_neutral,
+        "p_positive": p_positive,
+        "topic_id": topic,
+        "topic_probability": 0.9,
+        "language_model": "test",
+        "sentiment_model": "test",
+        "encoder": "test",
+        "topic_model": "test",
+        "enriched_at": datetime(2026, 10, 16),
+    }
+
+
 def _sentiment(rng: np.random.Generator, p_negative: float) -> tuple[str, float, float, float]:
     label = rng.choice(["negative", "neutral", "positive"], p=[p_negative, (1 - p_negative) / 2, (1 - p_negative) / 2])
     probabilities = {"negative": (0.8, 0.1, 0.1), "neutral": (0.1, 0.8, 0.1), "positive": (0.1, 0.1, 0.8)}[str(label)]
@@ -80,25 +104,7 @@ def build(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
         )
         label, p_neg, p_neu, p_pos = _sentiment(rng, p_negative)
         mentions.append(mention)
-        enrichments.append(
-            {
-                "mention_id": mention.mention_id,
-                "language": "en",
-                "language_confidence": 0.99,
-                "sentiment": label,
-                "sentiment_score": p_pos - p_neg,
-                "p_negative": p_neg,
-                "p_neutral": p_neu,
-                "p_positive": p_pos,
-                "topic_id": topic,
-                "topic_probability": 0.9,
-                "language_model": "test",
-                "sentiment_model": "test",
-                "encoder": "test",
-                "topic_model": "test",
-                "enriched_at": datetime(2026, 10, 16),
-            }
-        )
+        enrichments.append(enrichment_row(mention.mention_id, label, (p_neg, p_neu, p_pos), topic))
 
     for offset in range(DAYS):
         day = FIRST_DAY + timedelta(days=offset)

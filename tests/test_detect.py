@@ -18,6 +18,7 @@ from synthetic_warehouse import (
     SPIKE_DAY,
     SPIKE_MENTIONS,
     Scenario,
+    enrichment_row,
     synthetic_warehouse,
 )
 
@@ -63,25 +64,8 @@ def add_posts(
             )
             sentiment = "negative" if i < negatives else "neutral"
             mentions.append(mention)
-            enrichments.append(
-                {
-                    "mention_id": mention.mention_id,
-                    "language": "en",
-                    "language_confidence": 0.99,
-                    "sentiment": sentiment,
-                    "sentiment_score": -0.7 if sentiment == "negative" else 0.0,
-                    "p_negative": 0.8 if sentiment == "negative" else 0.1,
-                    "p_neutral": 0.1 if sentiment == "negative" else 0.8,
-                    "p_positive": 0.1,
-                    "topic_id": topic,
-                    "topic_probability": 0.9,
-                    "language_model": "test",
-                    "sentiment_model": "test",
-                    "encoder": "test",
-                    "topic_model": "test",
-                    "enriched_at": datetime(2026, 10, 16),
-                }
-            )
+            probabilities = (0.8, 0.1, 0.1) if sentiment == "negative" else (0.1, 0.8, 0.1)
+            enrichments.append(enrichment_row(mention.mention_id, sentiment, probabilities, topic))
     upsert_mentions(con, mentions)
     insert_frame(con, "insert_enrichments", "incoming_enrichments", pl.DataFrame(enrichments))
 

@@ -14,7 +14,16 @@ import polars as pl
 import pytest
 from markupsafe import escape
 from plotly.offline import get_plotlyjs
-from synthetic_warehouse import BRANDS, DETECTION, FIRST_DAY, LAST_DAY, SCRIPT_TEXT, Scenario, synthetic_warehouse
+from synthetic_warehouse import (
+    BRANDS,
+    DETECTION,
+    FIRST_DAY,
+    LAST_DAY,
+    SCRIPT_TEXT,
+    Scenario,
+    enrichment_row,
+    synthetic_warehouse,
+)
 
 from ecoute.records import Engagement, Finding, Mention
 from ecoute.reports import ReportPaths, write_report
@@ -75,25 +84,7 @@ def add_posts(con: duckdb.DuckDBPyConnection, posts: Sequence[Post], *, start: d
         )
         p = {"negative": (0.8, 0.1, 0.1), "neutral": (0.1, 0.8, 0.1), "positive": (0.1, 0.1, 0.8)}[post.sentiment]
         mentions.append(mention)
-        enrichments.append(
-            {
-                "mention_id": mention.mention_id,
-                "language": post.language,
-                "language_confidence": 0.99,
-                "sentiment": post.sentiment,
-                "sentiment_score": p[2] - p[0],
-                "p_negative": p[0],
-                "p_neutral": p[1],
-                "p_positive": p[2],
-                "topic_id": 1,
-                "topic_probability": 0.9,
-                "language_model": "test",
-                "sentiment_model": "test",
-                "encoder": "test",
-                "topic_model": "test",
-                "enriched_at": datetime(2026, 10, 16),
-            }
-        )
+        enrichments.append(enrichment_row(mention.mention_id, post.sentiment, p, topic=1, language=post.language))
     upsert_mentions(con, mentions)
     insert_frame(con, "insert_enrichments", "incoming_enrichments", pl.DataFrame(enrichments))
 
