@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from connectors.base import BrandMatcher, CollectContext
-from connectors.errors import ParseError
-from connectors.http import Fetcher
-from ecoute.records import Batch, Mention, Rejected
-from ecoute.source_settings import App, AppStoreSource
+from ecoute.connectors.base import BrandMatcher, CollectContext
+from ecoute.connectors.errors import ParseError
+from ecoute.connectors.http import Fetcher
+from ecoute.core.records import Batch, Mention, Rejected
+from ecoute.core.source_settings import App, AppStoreSource
 
 PLATFORM = "appstore"
 MAX_PAGES = 10  # Apple answers an error past page 10 of a customer-reviews feed

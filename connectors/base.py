@@ -6,23 +6,19 @@ import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from bs4 import BeautifulSoup
 
-from connectors.errors import ParseError
-from ecoute.privacy import Pseudonymizer, normalise_handle
-from ecoute.records import Batch, Mention
-from ecoute.settings import Brand
-
-if TYPE_CHECKING:
-    from connectors.http import Fetcher
-    from connectors.query import Query
+from ecoute.connectors.errors import ParseError
+from ecoute.connectors.http import Fetcher
+from ecoute.core.privacy import Pseudonymizer, normalise_handle
+from ecoute.core.query import Query, brand_query
+from ecoute.core.records import Batch, Mention
+from ecoute.core.settings import Brand
 
 
 def brand_queries(brands: Sequence[Brand]) -> dict[str, Query]:
-    from connectors.query import brand_query
-
     return {b.name: brand_query(b.name, b.all_terms, b.query) for b in brands}
 
 

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from connectors.base import BrandMatcher, CollectContext, parse_time
-from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import Fetcher
-from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
-from ecoute.source_settings import BlueskySource
+from ecoute.connectors.base import BrandMatcher, CollectContext, parse_time
+from ecoute.connectors.errors import ParseError, SourceUnavailable
+from ecoute.connectors.http import Fetcher
+from ecoute.connectors.query_translate import to_searches
+from ecoute.core.records import Batch, Engagement, Mention, Rejected, mention_id
+from ecoute.core.source_settings import BlueskySource
 
 PLATFORM = "bluesky"
 HANDLE_ENV, PASSWORD_ENV = "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"
@@ -217,7 +218,7 @@ class BlueskyConnector:
             since = context.since_for(brand.name)
             query = queries[brand.name]
             # Bluesky's search has no OR: one search per alternative of the brand's query.
-            for search in query.to_searches("bluesky"):
+            for search in to_searches(query, "bluesky"):
                 if not search:
                     log.warning(
                         "%s: the query of %s cannot be said as a Bluesky search; skipped", self.name, brand.name

@@ -1,6 +1,6 @@
 """The connectors' small error tree. Messages say what was actually received."""
 
-from ecoute.errors import EcouteError
+from ecoute.core.errors import EcouteError
 
 
 class ConnectorError(EcouteError):

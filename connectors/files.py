@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import BrandMatcher, CollectContext
-from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import Fetcher
-from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
-from ecoute.source_settings import FileMapping, FileSource
+import polars as pl
+
+from ecoute.connectors.base import BrandMatcher, CollectContext
+from ecoute.connectors.errors import ParseError, SourceUnavailable
+from ecoute.connectors.http import Fetcher
+from ecoute.core.records import Batch, Engagement, Mention, Rejected, mention_id
+from ecoute.core.source_settings import FileMapping, FileSource
 
 Record = dict[str, Any]
 
@@ -148,8 +150,6 @@ def _csv_records(path: Path) -> Iterator[Record]:
 
 
 def _parquet_records(path: Path) -> Iterator[Record]:
-    import polars as pl
-
     yield from pl.read_parquet(path).iter_rows(named=True)
 
 

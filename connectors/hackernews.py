@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text
-from connectors.errors import ParseError
-from connectors.http import Fetcher
-from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
-from ecoute.source_settings import HackerNewsSource
+from ecoute.connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text
+from ecoute.connectors.errors import ParseError
+from ecoute.connectors.http import Fetcher
+from ecoute.connectors.query_translate import to_searches
+from ecoute.core.records import Batch, Engagement, Mention, Rejected, mention_id
+from ecoute.core.source_settings import HackerNewsSource
 
 PLATFORM = "hackernews"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -164,7 +165,7 @@ class HackerNewsConnector:
         for brand in context.brands:
             since = context.since_for(brand.name)
             # Algolia has no OR: one search per alternative of the query (`zelia OR zelia.fr`: two).
-            for search in queries[brand.name].to_searches("algolia"):
+            for search in to_searches(queries[brand.name], "algolia"):
                 for number in range(context.max_pages):  # the page cap applies to each search
                     payload = await fetcher.get_json(url, params=self.params(search, since, number))
                     page = parse_page(payload, self.name, context, brand.name, matcher)

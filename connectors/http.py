@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.errors import ParseError, RateLimited, SourceUnavailable
+from ecoute.connectors.errors import ParseError, RateLimited, SourceUnavailable
 
 try:
     _VERSION = version("ecoute")

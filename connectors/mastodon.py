@@ -15,20 +15,19 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 from bs4 import BeautifulSoup
 
-from connectors.base import BrandMatcher, CollectContext, parse_time
-from connectors.errors import ParseError
-from connectors.http import Fetcher
-from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
-from ecoute.source_settings import MastodonSource
-
-if TYPE_CHECKING:
-    from connectors.query import Query
+from ecoute.connectors.base import BrandMatcher, CollectContext, parse_time
+from ecoute.connectors.errors import ParseError
+from ecoute.connectors.http import Fetcher
+from ecoute.connectors.query_translate import to_searches
+from ecoute.core.query import Query
+from ecoute.core.records import Batch, Engagement, Mention, Rejected, mention_id
+from ecoute.core.source_settings import MastodonSource
 
 PLATFORM = "mastodon"
 TOKEN_ENV = "MASTODON_TOKEN"
@@ -209,14 +208,14 @@ def parse_search(
 
 def hashtags(query: Query) -> list[str]:
     """The hashtags a brand's query names (its required single words), without their `#`."""
-    return [tag.lstrip("#") for tag in query.to_searches("mastodon") if tag.lstrip("#")]
+    return [tag.lstrip("#") for tag in to_searches(query, "mastodon") if tag.lstrip("#")]
 
 
 def searches(query: Query) -> list[str]:
     """Full-text searches for a brand: one word or phrase per alternative of its query. Mastodon's
     search has no OR (unprefixed words are alternatives to rank, and "OR" would be one of them);
     the one-term-per-alternative dialect is Algolia's, minus its prefix star."""
-    return [s.rstrip("*") for s in query.to_searches("algolia") if s.rstrip("*")]
+    return [s.rstrip("*") for s in to_searches(query, "algolia") if s.rstrip("*")]
 
 
 def tag_plan(

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
-from connectors.query import RESERVED, WORD_RE, And, Expr, Literal, Near, Not, Query
+from ecoute.core.query import RESERVED, WORD_RE, And, Expr, Literal, Near, Not, Query
 
 DIALECTS = ("plain", "algolia", "reddit", "bluesky", "youtube", "google_news", "mastodon")
 _MAX_SEARCHES = 8  # to_searches: more alternatives than this fall back to one broad search

@@ -16,11 +16,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors.base import BrandMatcher, CollectContext, add_mention
-from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT, Fetcher
-from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
-from ecoute.source_settings import RedditSource
+from ecoute.connectors.base import BrandMatcher, CollectContext, add_mention
+from ecoute.connectors.errors import ParseError, SourceUnavailable
+from ecoute.connectors.http import USER_AGENT, Fetcher
+from ecoute.connectors.query_translate import to_search
+from ecoute.core.records import Batch, Engagement, Mention, Rejected, mention_id
+from ecoute.core.source_settings import RedditSource
 
 PLATFORM = "reddit"
 WEB = "https://www.reddit.com"  # permalinks are web paths, whichever host answered
@@ -201,7 +202,7 @@ class RedditConnector:
         index: dict[str, int] = {}  # native id -> position in batch.mentions
         for brand in context.brands:
             since = context.since_for(brand.name)
-            search = queries[brand.name].to_search("reddit")
+            search = to_search(queries[brand.name], "reddit")
             for kind in kinds:  # max_pages applies to each search: posts, then comments
                 after: str | None = None
                 for _ in range(context.max_pages):

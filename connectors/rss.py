@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text
-from connectors.errors import ParseError
-from connectors.http import Fetcher
-from ecoute.records import Batch, Mention, Rejected
-from ecoute.source_settings import RssSource
+from ecoute.connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text
+from ecoute.connectors.errors import ParseError
+from ecoute.connectors.http import Fetcher
+from ecoute.connectors.query_translate import to_search
+from ecoute.core.records import Batch, Mention, Rejected
+from ecoute.core.source_settings import RssSource
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 # What names a person in feedparser's entry (`href` is where it puts an Atom author's <uri>).
@@ -198,7 +199,7 @@ class RssConnector:
         if self.source.news_search:
             queries = context.queries
             for brand in context.brands:
-                params = self.news_params(queries[brand.name].to_search("google_news"))
+                params = self.news_params(to_search(queries[brand.name], "google_news"))
                 response = await fetcher.get(self.source.news_search_url, params=params, headers=headers)
                 mentions, rejected = parse_feed(
                     response.content, self.name, context, url=str(response.url), brand=brand.name, matcher=matcher

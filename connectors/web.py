@@ -28,11 +28,11 @@ from urllib.robotparser import RobotFileParser
 import httpx
 from bs4 import BeautifulSoup, Tag
 
-from connectors.base import BrandMatcher, CollectContext
-from connectors.errors import ConnectorError, ParseError, SourceUnavailable
-from connectors.http import MAX_RETRY_AFTER, Fetcher
-from ecoute.records import Batch, Mention, Rejected
-from ecoute.source_settings import WebPage, WebSource
+from ecoute.connectors.base import BrandMatcher, CollectContext
+from ecoute.connectors.errors import ConnectorError, ParseError, SourceUnavailable
+from ecoute.connectors.http import MAX_RETRY_AFTER, Fetcher
+from ecoute.core.records import Batch, Mention, Rejected
+from ecoute.core.source_settings import WebPage, WebSource
 
 ROBOTS_AGENT = "ecoute"  # the product token of connectors.http.USER_AGENT, as robots.txt groups name it
 HTML_TYPES = ("text/html", "application/xhtml+xml")

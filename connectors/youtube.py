@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.base import BrandMatcher, CollectContext, parse_time
-from connectors.errors import ParseError, RateLimited, SourceUnavailable
-from connectors.http import Fetcher
-from ecoute.records import Batch, Engagement, Mention, Rejected, mention_id
-from ecoute.source_settings import YouTubeSource
+from ecoute.connectors.base import BrandMatcher, CollectContext, parse_time
+from ecoute.connectors.errors import ParseError, RateLimited, SourceUnavailable
+from ecoute.connectors.http import Fetcher
+from ecoute.connectors.query_translate import to_search
+from ecoute.core.records import Batch, Engagement, Mention, Rejected, mention_id
+from ecoute.core.source_settings import YouTubeSource
 
 PLATFORM = "youtube"
 KEY_ENV = "YOUTUBE_API_KEY"
@@ -259,7 +260,7 @@ class YouTubeConnector:
         for brand in context.brands:
             since = context.since_for(brand.name)
             query = queries[brand.name]
-            search = query.to_search("youtube")
+            search = to_search(query, "youtube")
             if not search:  # an empty q would return any recent video: nothing to do with the brand
                 log.warning("%s: the query of %s cannot be said as a YouTube search; skipped", self.name, brand.name)
                 continue

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ecoute.errors import EcouteError
+from ecoute.core.errors import EcouteError
 
 # Prefect's local server: no analytics (no network here) and a start-up timeout that the
 # first run's migrations fit in. Set before Prefect is imported; the user's values win.
@@ -78,7 +78,7 @@ def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
 
     Example: ecoute check --settings ecoute.toml
     """
-    from ecoute.settings import load_settings
+    from ecoute.core.settings import load_settings
 
     loaded = load_settings(settings)
     console.print(f"[green]{settings} is valid.[/]")
@@ -90,13 +90,13 @@ def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
 
 
 def _run_listen(settings: Path, sources: list[str] | None = None) -> dict[str, Any]:
-    from flows.listen import listen
+    from ecoute.flows.listen import listen
 
     return listen(settings_path=str(settings), sources=sources)
 
 
 def _print_counts(warehouse_path: Path) -> None:
-    from warehouse.connection import connect, run
+    from ecoute.warehouse.connection import connect, run
 
     with connect(warehouse_path) as con:
         rows = run(con, "table_counts").fetchall()
@@ -139,7 +139,7 @@ def run(
 
     Example: ecoute run --settings ecoute.toml
     """
-    from ecoute.settings import load_settings
+    from ecoute.core.settings import load_settings
 
     loaded = load_settings(settings)
     unknown = set(source or []) - {s.name for s in loaded.sources}
@@ -161,8 +161,8 @@ def demo(
 
     Example: ecoute demo --dir ecoute-demo
     """
+    from ecoute.core.settings import load_settings
     from ecoute.demo.corpus import generate
-    from ecoute.settings import load_settings
 
     directory.mkdir(parents=True, exist_ok=True)
     corpus = generate(directory / "corpus", seed=seed, scale=scale)
@@ -188,9 +188,9 @@ def report(
     Example: ecoute report --brand Zelia --start 2026-10-01 --end 2026-10-31
     """
     from ecoute import pipeline
+    from ecoute.core.settings import load_settings
     from ecoute.reports import write_report
-    from ecoute.settings import load_settings
-    from warehouse.connection import connect
+    from ecoute.warehouse.connection import connect
 
     loaded = load_settings(settings)
     brands = [loaded.brand(brand)] if brand else loaded.brands
@@ -216,9 +216,9 @@ def quarantine(
 
     Example: ecoute quarantine --source demo
     """
-    from ecoute.settings import load_settings
-    from warehouse.connection import connect
-    from warehouse.connection import run as run_sql
+    from ecoute.core.settings import load_settings
+    from ecoute.warehouse.connection import connect
+    from ecoute.warehouse.connection import run as run_sql
 
     loaded = load_settings(settings)
     with connect(loaded.warehouse.path) as con:
@@ -239,7 +239,7 @@ def status(settings: SettingsOption = Path("ecoute.toml")) -> None:
 
     Example: ecoute status
     """
-    from ecoute.settings import load_settings
+    from ecoute.core.settings import load_settings
 
     _print_counts(load_settings(settings).warehouse.path)
 
@@ -253,8 +253,8 @@ def serve(settings: SettingsOption = Path("ecoute.toml")) -> None:
     """
     from prefect.schedules import Cron
 
-    from ecoute.settings import load_settings
-    from flows.listen import listen
+    from ecoute.core.settings import load_settings
+    from ecoute.flows.listen import listen
 
     loaded = load_settings(settings)
     if not os.environ.get("PREFECT_API_URL"):
@@ -282,7 +282,7 @@ def train_sentiment(
     Labels are negative/neutral/positive or 0/1/2.
     Example: ecoute train sentiment --data labelled.csv --out ecoute-data/sentiment-head
     """
-    from models.train_sentiment import main as train_main
+    from ecoute.models.train_sentiment import main as train_main
 
     argv = ["--data", str(data), "--out", str(out), "--encoder", encoder]
     raise typer.Exit(train_main([*argv, "--bench", str(bench)] if bench else argv))
@@ -303,7 +303,7 @@ def bench_sentiment(
 
     Example: ecoute bench sentiment --data ../shared/benchmarks/sentiment --json
     """
-    from models.bench_sentiment import main as bench_main
+    from ecoute.models.bench_sentiment import main as bench_main
 
     argv = ["--data", str(data), "--sentiment", sentiment, "--encoder", encoder]
     argv += ["--limit", str(limit)] if limit else []
@@ -317,8 +317,8 @@ def refit(settings: SettingsOption = Path("ecoute.toml")) -> None:
 
     Example: ecoute refit --settings ecoute.toml
     """
-    from ecoute.settings import load_settings
-    from flows.refit import refit_topics_flow
+    from ecoute.core.settings import load_settings
+    from ecoute.flows.refit import refit_topics_flow
 
     load_settings(settings)  # a bad file is one clear message before Prefect starts
     console.print(refit_topics_flow(settings_path=str(settings)), highlight=False)
@@ -337,7 +337,7 @@ def bench_trends(
 
     Example: ecoute bench trends --scale 1.0 --json
     """
-    from ecoute.bench_trends import main as trends_main
+    from ecoute.bench.trends import main as trends_main
 
     argv = ["--scale", str(scale), "--work-dir", str(work_dir)]
     raise typer.Exit(trends_main([*argv, "--json"] if as_json else argv))
@@ -353,7 +353,7 @@ def bench_enrich(
 
     Example: ecoute bench enrich --n 2000 --json
     """
-    from models.bench_enrich import main as enrich_main
+    from ecoute.bench.enrich import main as enrich_main
 
     raise typer.Exit(enrich_main(["--n", str(n), "--json"] if as_json else ["--n", str(n)]))
 
@@ -364,7 +364,7 @@ def sources() -> None:
 
     Example: ecoute sources
     """
-    from connectors import KINDS
+    from ecoute.connectors import KINDS
 
     table = Table("kind", "endpoint", "settings", "credentials")
     for kind, info in KINDS.items():
@@ -389,8 +389,8 @@ def collect(
     from datetime import datetime
 
     from ecoute import pipeline
-    from ecoute.settings import load_settings
-    from warehouse.connection import connect
+    from ecoute.core.settings import load_settings
+    from ecoute.warehouse.connection import connect
 
     loaded = load_settings(settings)
     chosen = next((s for s in loaded.sources if s.name == source), None)

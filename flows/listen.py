@@ -18,9 +18,15 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from ecoute import pipeline
-from ecoute.settings import Settings, load_settings
-from ecoute.topic_steps import update_topics
-from warehouse.connection import connect
+from ecoute.core.settings import Settings, load_settings
+from ecoute.delivery import send_alerts, send_report
+from ecoute.insights.detect import detect as run_detectors
+from ecoute.insights.detect import store_findings
+from ecoute.models.encoder import load_encoder
+from ecoute.models.enrich import Enricher
+from ecoute.pipeline.topics import update_topics
+from ecoute.reports import write_report
+from ecoute.warehouse.connection import connect
 
 
 @task(name="collect", cache_policy=NO_CACHE)
@@ -53,8 +59,6 @@ def load(settings: Settings, collected: list[pipeline.Collected]) -> dict[str, A
 
 @task(name="enrich", cache_policy=NO_CACHE)
 def enrich(settings: Settings) -> dict[str, Any]:
-    from models.enrich import Enricher
-
     logger = get_run_logger()
     with connect(settings.warehouse.path) as con:
         total = pipeline.pending_count(con)
@@ -64,7 +68,7 @@ def enrich(settings: Settings) -> dict[str, Any]:
         started = time.perf_counter()
         logger.info("enriching %d mentions with %s", total, enricher.identities)
         if sys.stderr.isatty():
-            from rich.progress import Progress
+            from rich.progress import Progress  # only on a terminal
 
             with Progress(transient=True) as bar:
                 job = bar.add_task("enriching", total=total)
@@ -91,8 +95,6 @@ def enrich(settings: Settings) -> dict[str, Any]:
 
 @task(name="topics", cache_policy=NO_CACHE)
 def topics(settings: Settings) -> dict[str, Any]:
-    from models.encoder import load_encoder
-
     encoder = load_encoder(settings.models.encoder)  # only its identity is needed: embeddings are stored
     with connect(settings.warehouse.path) as con:
         return update_topics(con, settings, encoder.identity)
@@ -100,10 +102,6 @@ def topics(settings: Settings) -> dict[str, Any]:
 
 @task(name="detect", cache_policy=NO_CACHE)
 def detect(settings: Settings) -> dict[str, Any]:
-    from ecoute.delivery import send_alerts
-    from warehouse.detect import detect as run_detectors
-    from warehouse.detect import store_findings
-
     with connect(settings.warehouse.path) as con:
         findings = run_detectors(con, settings.brands, settings.detection)
         store_findings(con, findings)
@@ -114,9 +112,6 @@ def detect(settings: Settings) -> dict[str, Any]:
 
 @task(name="report", cache_policy=NO_CACHE)
 def report(settings: Settings) -> dict[str, Any]:
-    from ecoute.delivery import send_report
-    from ecoute.reports import write_report
-
     written: dict[str, Any] = {}
     with connect(settings.warehouse.path) as con:
         period = pipeline.report_period(con, settings.reports.period_days)

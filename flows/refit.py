@@ -12,15 +12,14 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from ecoute.settings import load_settings
-from ecoute.topic_steps import refit_topics
-from warehouse.connection import connect
+from ecoute.core.settings import load_settings
+from ecoute.models.encoder import load_encoder
+from ecoute.pipeline.topics import refit_topics
+from ecoute.warehouse.connection import connect
 
 
 @task(name="refit", cache_policy=NO_CACHE)
 def refit(settings_path: str) -> dict[str, Any]:
-    from models.encoder import load_encoder
-
     settings = load_settings(Path(settings_path))
     encoder = load_encoder(settings.models.encoder)
     with connect(settings.warehouse.path) as con:

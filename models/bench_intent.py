@@ -2,9 +2,9 @@
 
 Examples::
 
-    python -m models.bench_intent                  # score the packaged head
-    python -m models.bench_intent --json
-    python -m models.bench_intent --train --save models/artifacts/intent-head   # how it was built
+    python -m ecoute.models.bench_intent                  # score the packaged head
+    python -m ecoute.models.bench_intent --json
+    python -m ecoute.models.bench_intent --train --save models/artifacts/intent-head   # how it was built
 
 The split is ``models.intent.split_intent`` (70/30, stratified by label and language). With
 ``--train``, C and the cue scale are chosen by 5-fold cross-validated macro-F1 on the train
@@ -29,9 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from models.data import embed_cached, sha256_file
-from models.encoder import DEFAULT_ENCODER, load_encoder
-from models.intent import INTENT_DATA, INTENTS, IntentData, IntentModel, load_intent, read_intent_csv, split_intent
+from ecoute.models.data import embed_cached, sha256_file
+from ecoute.models.encoder import DEFAULT_ENCODER, load_encoder
+from ecoute.models.intent import (
+    INTENT_DATA,
+    INTENTS,
+    IntentData,
+    IntentModel,
+    load_intent,
+    read_intent_csv,
+    split_intent,
+)
 
 C_GRID = (4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
 CUE_SCALES = (0.0, 0.5)
@@ -201,9 +209,9 @@ def _table(results: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m models.bench_intent",
+        prog="python -m ecoute.models.bench_intent",
         description="Score an intent head on the test split of the hand-written intent set (or train one).",
-        epilog="example: python -m models.bench_intent --train --save models/artifacts/intent-head",
+        epilog="example: python -m ecoute.models.bench_intent --train --save models/artifacts/intent-head",
     )
     parser.add_argument("--data", type=Path, default=INTENT_DATA, help="CSV with text,label,language")
     parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder spec (default: %(default)s)")
@@ -218,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     head, results = run(args.data, args.encoder, args.head, fit=args.train, cache=not args.no_cache)
     if args.save:
-        command = ["python", "-m", "models.bench_intent", *(argv if argv is not None else sys.argv[1:])]
+        command = ["python", "-m", "ecoute.models.bench_intent", *(argv if argv is not None else sys.argv[1:])]
         head.save(
             args.save,
             {

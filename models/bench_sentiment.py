@@ -2,7 +2,7 @@
 
 Example::
 
-    python -m models.bench_sentiment --data /work/shared/benchmarks/sentiment --json
+    python -m ecoute.models.bench_sentiment --data /work/shared/benchmarks/sentiment --json
 
 Sets: XLM-T French test, XLM-T English test (macro-F1 is their metric) and TweetEval test
 (macro-recall is its official metric). Speed counts encoding + the sentiment model.
@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from models.data import LABELS, read_split
-from models.encoder import DEFAULT_ENCODER, Encoder, load_encoder
-from models.sentiment import SentimentModel, load_sentiment
+from ecoute.models.data import LABELS, read_split
+from ecoute.models.encoder import DEFAULT_ENCODER, Encoder, load_encoder
+from ecoute.models.sentiment import SentimentModel, load_sentiment
 
 SETS = {
     "xlmt-french-test": ("xlmt/french", "test"),
@@ -110,9 +110,9 @@ def _table(results: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m models.bench_sentiment",
+        prog="python -m ecoute.models.bench_sentiment",
         description="Score a sentiment model on XLM-T French/English test and TweetEval test.",
-        epilog="example: python -m models.bench_sentiment --data ../shared/benchmarks/sentiment --json",
+        epilog="example: python -m ecoute.models.bench_sentiment --data ../shared/benchmarks/sentiment --json",
     )
     parser.add_argument("--data", required=True, type=Path, help="directory holding xlmt/ and tweeteval/")
     parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder spec (default: %(default)s)")

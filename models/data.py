@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.errors import ModelError
+from ecoute.models.errors import ModelError
 
 if TYPE_CHECKING:
-    from models.encoder import Encoder
+    from ecoute.models.encoder import Encoder
 
 LABELS = ("negative", "neutral", "positive")  # index = the 0/1/2 label in benchmark files
 _LABEL_ALIASES = {"0": 0, "1": 1, "2": 2, "negative": 0, "neutral": 1, "positive": 2, "neg": 0, "neu": 1, "pos": 2}

@@ -11,7 +11,7 @@ on five news sites from counting five times.
 
 How two mentions are compared:
 
-1. Their text is normalised (``ecoute.records.normalise_text``: NFKC, case-folded, URLs
+1. Their text is normalised (``ecoute.core.records.normalise_text``: NFKC, case-folded, URLs
    out), a leading ``RT @x:`` and a trailing ``via @x`` go, accents are dropped (hurried
    French typing loses them) and everything that is neither a letter nor a digit (emoji,
    punctuation, the ``#``/``@`` of tags) becomes a space.
@@ -51,8 +51,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ecoute.records import as_utc, normalise_text
-from models.errors import ModelError, ModelMismatch
+from ecoute.core.records import as_utc, normalise_text
+from ecoute.models.errors import ModelError, ModelMismatch
 
 # Characters per shingle. On the hand-made pairs, 4 left the widest gap between the copies
 # (lowest 0.73) and the different posts (highest 0.45); 3-grams are shared by unrelated

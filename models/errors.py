@@ -5,7 +5,7 @@ The CLI turns these into friendly messages; everywhere else they stay exceptions
 
 from __future__ import annotations
 
-from ecoute.errors import EcouteError
+from ecoute.core.errors import EcouteError
 
 
 class ModelError(EcouteError):

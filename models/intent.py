@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.errors import ModelError, ModelMismatch, ModelNotFound
+from ecoute.models.errors import ModelError, ModelMismatch, ModelNotFound
 
 if TYPE_CHECKING:
-    from models.encoder import Encoder
+    from ecoute.models.encoder import Encoder
 
 __all__ = [
     "CUES",
@@ -251,7 +251,8 @@ class IntentModel:
         if metadata.get("cues_version") != CUES_VERSION or metadata.get("cues") != list(CUES):
             raise ModelError(
                 f"intent head {path} was trained with cues {metadata.get('cues_version')!r}, "
-                f"this code computes {CUES_VERSION!r}; retrain it (python -m models.bench_intent --train --save ...)"
+                f"this code computes {CUES_VERSION!r}; "
+                "retrain it (python -m ecoute.models.bench_intent --train --save ...)"
             )
         head = cls(encoder, C=metadata.get("C", 1.0), cue_scale=metadata["cue_scale"], name=metadata["name"])
         head.encoder_identity = trained_on

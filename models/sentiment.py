@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from models.data import LABELS, parse_labels
-from models.errors import LabelMappingError, ModelError, ModelMismatch, ModelNotFound
+from ecoute.models.data import LABELS, parse_labels
+from ecoute.models.errors import LabelMappingError, ModelError, ModelMismatch, ModelNotFound
 
 if TYPE_CHECKING:
-    from models.encoder import Encoder
+    from ecoute.models.encoder import Encoder
 
 __all__ = [
     "LABELS",
@@ -253,7 +253,7 @@ class HFSequenceClassifier:
     def __init__(self, model: str, device: str = "cpu", max_length: int = 512, batch_size: int = 32) -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from models.encoder import _hf_identity
+        from ecoute.models.encoder import _hf_identity
 
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(model)
@@ -274,7 +274,7 @@ class HFSequenceClassifier:
         """Classify texts; ``embeddings`` is ignored (this model reads the text itself)."""
         import torch
 
-        from models.encoder import _check_texts, _length_batches
+        from ecoute.models.encoder import _check_texts, _length_batches
 
         texts = _check_texts(texts)
         out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
@@ -306,8 +306,8 @@ def load_sentiment(spec: str, encoder: Encoder) -> SentimentModel:
     a directory path -> a head saved with ``EmbeddingHead.save`` or a saved branch;
     ``"hf:<model id or local path>"`` -> a transformers classifier.
     """
-    from models.sentiment_branch import METADATA_FILE as BRANCH_METADATA
-    from models.sentiment_branch import PACKAGED_BRANCH, SentimentBranch
+    from ecoute.models.sentiment_branch import METADATA_FILE as BRANCH_METADATA
+    from ecoute.models.sentiment_branch import PACKAGED_BRANCH, SentimentBranch
 
     if spec.startswith("hf:"):
         return HFSequenceClassifier(spec[3:])

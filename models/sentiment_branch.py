@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.data import LABELS
-from models.errors import ModelError, ModelMismatch, ModelNotFound
+from ecoute.models.data import LABELS
+from ecoute.models.errors import ModelError, ModelMismatch, ModelNotFound
 
 if TYPE_CHECKING:
     import torch
 
-    from models.encoder import TorchE5Encoder
-    from models.sentiment import SentimentPrediction
+    from ecoute.models.encoder import TorchE5Encoder
+    from ecoute.models.sentiment import SentimentPrediction
 
 PACKAGED_BRANCH = Path(__file__).parent / "artifacts" / "sentiment-branch"
 WEIGHTS_FILE = "branch.safetensors"
@@ -83,7 +83,7 @@ class SentimentBranch:
         """Class probabilities (n, 3) from the encoder's hidden states after ``branch_layer``."""
         import torch
 
-        from models.e5 import attention_mask, mean_pool
+        from ecoute.models.e5 import attention_mask, mean_pool
 
         mask = attention_mask(padding_mask)
         for layer in self.layers:
@@ -97,7 +97,7 @@ class SentimentBranch:
 
     def encode_and_predict(self, texts: Sequence[str], batch_size: int = 64) -> tuple[np.ndarray, SentimentPrediction]:
         """The encoder's embeddings and this branch's sentiment, from one pass of the shared layers."""
-        from models.sentiment import _prediction
+        from ecoute.models.sentiment import _prediction
 
         embeddings, probabilities = self.encoder.run(texts, batch_size=batch_size, branch=self)
         if probabilities is None:  # no texts: the branch never ran

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import ModelError, ModelNotFound
+from ecoute.models.errors import ModelError, ModelNotFound
 
 UMAP_NEIGHBORS = 15
 UMAP_COMPONENTS = 5

@@ -3,7 +3,7 @@
 Example (the packaged branch was built with exactly this, on 2 CPU cores in ~12 minutes)::
 
     B=../shared/benchmarks/sentiment
-    python -m models.train_branch --train $B/xlmt/all:train --val $B/xlmt/all:val \\
+    python -m ecoute.models.train_branch --train $B/xlmt/all:train --val $B/xlmt/all:val \\
         --out models/artifacts/sentiment-branch --bench $B
 
 ``--train`` repeats (``folder:split`` or an analyst's ``text,label`` CSV). Training also on
@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from models.data import LABELS, read_labelled_csv, read_split, sha256_file, split_files
-from models.encoder import TorchE5Encoder
-from models.errors import ModelError
-from models.sentiment_branch import ADAPTED, NORMS, lora_linear, save_branch
+from ecoute.models.data import LABELS, read_labelled_csv, read_split, sha256_file, split_files
+from ecoute.models.encoder import TorchE5Encoder
+from ecoute.models.errors import ModelError
+from ecoute.models.sentiment_branch import ADAPTED, NORMS, lora_linear, save_branch
 
 BATCH = 32
 HEAD_LR = 1e-3
@@ -108,7 +108,7 @@ def train_branch(
     import torch
     from torch.nn import functional
 
-    from models.e5 import attention_mask, mean_pool
+    from ecoute.models.e5 import attention_mask, mean_pool
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -190,7 +190,7 @@ def _read(source: str) -> tuple[list[str], np.ndarray, list[Path]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.train_branch", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ecoute.models.train_branch", description=__doc__.split("\n")[0])
     parser.add_argument("--train", action="append", required=True, help="folder:split or CSV; repeat to add more")
     parser.add_argument("--val", help="folder:split or CSV scored after each epoch")
     parser.add_argument("--out", type=Path, required=True, help="folder to write the branch into")
@@ -222,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         val=val,
     )
     metadata = {
-        "command": "python -m models.train_branch " + shlex.join(sys.argv[1:] if argv is None else list(argv)),
+        "command": "python -m ecoute.models.train_branch " + shlex.join(sys.argv[1:] if argv is None else list(argv)),
         "data": {"train": args.train, "val": args.val, "sha256": files, "n": len(texts)},
         "training": {**record, "lr": args.lr, "batch": BATCH, "head_lr": HEAD_LR, "precision": encoder.precision},
     }
@@ -238,8 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"saved {args.out}")
     if args.bench:  # score the saved branch as users will load it, and keep the scores beside it
-        from models.bench_sentiment import _table, as_flat_json, run_benchmark
-        from models.sentiment_branch import METADATA_FILE, SentimentBranch
+        from ecoute.models.bench_sentiment import _table, as_flat_json, run_benchmark
+        from ecoute.models.sentiment_branch import METADATA_FILE, SentimentBranch
 
         results = run_benchmark(args.bench, encoder, SentimentBranch.load(args.out, encoder))
         print(_table(results))

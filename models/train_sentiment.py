@@ -2,7 +2,7 @@
 
 Example (the packaged head was built with exactly this)::
 
-    python -m models.train_sentiment --data /work/shared/benchmarks/sentiment/xlmt/all \\
+    python -m ecoute.models.train_sentiment --data /work/shared/benchmarks/sentiment/xlmt/all \\
         --out models/artifacts/sentiment-head --bench /work/shared/benchmarks/sentiment
 
 C is chosen on the ``val`` split by macro-F1, then the final head is fitted on train + val.
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from models.data import (
+from ecoute.models.data import (
     LABELS,
     embed_cached,
     parse_labels,
@@ -31,9 +31,9 @@ from models.data import (
     sha256_file,
     split_files,
 )
-from models.encoder import DEFAULT_ENCODER, Encoder, load_encoder
-from models.errors import ModelError
-from models.sentiment import EmbeddingHead
+from ecoute.models.encoder import DEFAULT_ENCODER, Encoder, load_encoder
+from ecoute.models.errors import ModelError
+from ecoute.models.sentiment import EmbeddingHead
 
 C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 CV_FOLDS = 5
@@ -113,9 +113,9 @@ def train_head(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m models.train_sentiment",
+        prog="python -m ecoute.models.train_sentiment",
         description="Train a sentiment head on frozen embeddings of <data>/train_* (C tuned on <data>/val_*).",
-        epilog="example: python -m models.train_sentiment --data ../shared/benchmarks/sentiment/xlmt/all "
+        epilog="example: python -m ecoute.models.train_sentiment --data ../shared/benchmarks/sentiment/xlmt/all "
         "--out models/artifacts/sentiment-head --bench ../shared/benchmarks/sentiment",
     )
     parser.add_argument(
@@ -145,13 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     metadata: dict[str, Any] = {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": shlex.join(
-            ["python", "-m", "models.train_sentiment", *(argv if argv is not None else sys.argv[1:])]
+            ["python", "-m", "ecoute.models.train_sentiment", *(argv if argv is not None else sys.argv[1:])]
         ),
         "data": {"path": str(args.data), "sha256": {p.name: sha256_file(p) for p in files}},
         "training": report,
     }
     if args.bench:
-        from models.bench_sentiment import run_benchmark
+        from ecoute.models.bench_sentiment import run_benchmark
 
         results = run_benchmark(args.bench, encoder, head, embed=embed)
         metadata["benchmarks"] = {

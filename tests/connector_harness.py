@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 
-from connectors.base import CollectContext, Connector
-from connectors.http import Fetcher, make_client
-from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch
-from ecoute.settings import Brand
+from ecoute.connectors.base import CollectContext, Connector
+from ecoute.connectors.http import Fetcher, make_client
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.records import Batch
+from ecoute.core.settings import Brand
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

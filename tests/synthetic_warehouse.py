@@ -16,10 +16,10 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ecoute.records import Engagement, Mention
-from ecoute.settings import Brand, Detection
-from warehouse.connection import connect
-from warehouse.load import insert_frame, upsert_mentions
+from ecoute.core.records import Engagement, Mention
+from ecoute.core.settings import Brand, Detection
+from ecoute.warehouse.connection import connect
+from ecoute.warehouse.load import insert_frame, upsert_mentions
 
 FIRST_DAY = date(2026, 8, 17)
 DAYS = 60

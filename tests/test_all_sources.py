@@ -14,8 +14,8 @@ from replay_server import CLOSED_VIDEO, OPEN_VIDEO, Seen, replay_server
 from typer.testing import CliRunner
 
 from ecoute.cli import app
-from ecoute.settings import load_settings
-from warehouse.connection import connect
+from ecoute.core.settings import load_settings
+from ecoute.warehouse.connection import connect
 
 SETTINGS = Path(__file__).parent / "fixtures" / "all_sources.toml"
 KINDS = ("file", "rss", "hackernews", "reddit", "mastodon", "bluesky", "youtube", "appstore", "web")
@@ -63,7 +63,7 @@ def table_counts(path: Path) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Runs:
-    from flows.listen import listen
+    from ecoute.flows.listen import listen
 
     root = tmp_path_factory.mktemp("all-sources")
     (root / "exports").mkdir()

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.bench_enrich import concat, enrich_batched, enrich_naive, enrich_naive_workers, run_bench, table
-from models.enrich import Enricher
+from ecoute.bench.enrich import concat, enrich_batched, enrich_naive, enrich_naive_workers, run_bench, table
+from ecoute.models.enrich import Enricher
 
 TEXTS = [
     "Zelia a encore bloqué ma carte, trois jours sans pouvoir payer. Inadmissible.",

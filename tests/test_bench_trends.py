@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ecoute.bench_trends import CorpusSpec, run_bench, score, table
+from ecoute.bench.trends import CorpusSpec, run_bench, score, table
+from ecoute.core.records import Finding
 from ecoute.demo.corpus import generate
-from ecoute.records import Finding
 
 TRUTH: dict[str, Any] = {
     "days": 60,
@@ -57,7 +57,7 @@ def finding(kind: str, brand: str, start: str, end: str, magnitude: float = 5.0,
 
 @pytest.fixture(scope="module")
 def enricher() -> Any:
-    from models.enrich import Enricher
+    from ecoute.models.enrich import Enricher
 
     return Enricher.load()
 

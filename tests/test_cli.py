@@ -67,8 +67,8 @@ def test_bad_settings_are_one_clear_message(tmp_path: Path) -> None:
 
 def test_train_sentiment_from_an_analysts_csv(tmp_path: Path) -> None:
     """Analysts' labels become a head the pipeline can load by its folder."""
-    from models.encoder import load_encoder
-    from models.sentiment import load_sentiment
+    from ecoute.models.encoder import load_encoder
+    from ecoute.models.sentiment import load_sentiment
 
     rows = ["text,label"]
     for i in range(6):

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ecoute import pipeline
-from ecoute.records import Batch, Mention
-from ecoute.settings import parse_settings
-from warehouse.connection import connect
+from ecoute.core.records import Batch, Mention
+from ecoute.core.settings import parse_settings
+from ecoute.warehouse.connection import connect
 
 ROWS = [
     {"id": "1", "author": "ann", "text": "Zelia card declined again 😡", "created_at": "2026-10-13T08:00:00Z"},

@@ -11,14 +11,14 @@ import httpx
 import pytest
 from connector_harness import Handler, collect_live, context, load_json, run_connector
 
-from connectors.appstore import AppStoreConnector, parse_feed
-from connectors.base import CollectContext
-from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT
-from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch
-from ecoute.settings import Brand
-from ecoute.source_settings import App, AppStoreSource
+from ecoute.connectors.appstore import AppStoreConnector, parse_feed
+from ecoute.connectors.base import CollectContext
+from ecoute.connectors.errors import ParseError, SourceUnavailable
+from ecoute.connectors.http import USER_AGENT
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.records import Batch
+from ecoute.core.settings import Brand
+from ecoute.core.source_settings import App, AppStoreSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "appstore"
 ZELIA, NORVO = "1500000001", "1500000002"

@@ -14,14 +14,14 @@ from connector_harness import OK, Handler, Run, collect_live, file_reply, load_j
 from connector_harness import context as harness_context
 from connector_harness import sequence as answers_in_turn
 
-from connectors.base import CollectContext
-from connectors.bluesky import BlueskyConnector, parse_page
-from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT
-from ecoute.privacy import Pseudonymizer
-from ecoute.records import mention_id
-from ecoute.settings import Brand
-from ecoute.source_settings import BlueskySource
+from ecoute.connectors.base import CollectContext
+from ecoute.connectors.bluesky import BlueskyConnector, parse_page
+from ecoute.connectors.errors import ParseError, SourceUnavailable
+from ecoute.connectors.http import USER_AGENT
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.records import mention_id
+from ecoute.core.settings import Brand
+from ecoute.core.source_settings import BlueskySource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 SOURCE = BlueskySource(name="bsky", kind="bluesky")

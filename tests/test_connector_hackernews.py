@@ -12,14 +12,14 @@ import pytest
 from connector_harness import OK, Handler, Run, collect_live, context, file_reply, load_json, run_connector
 from connector_harness import sequence as answers_in_turn
 
-from connectors.base import CollectContext
-from connectors.errors import ParseError, SourceUnavailable
-from connectors.hackernews import HackerNewsConnector, parse_page
-from connectors.http import USER_AGENT
-from ecoute.privacy import Pseudonymizer
-from ecoute.records import mention_id
-from ecoute.settings import Brand
-from ecoute.source_settings import HackerNewsSource
+from ecoute.connectors.base import CollectContext
+from ecoute.connectors.errors import ParseError, SourceUnavailable
+from ecoute.connectors.hackernews import HackerNewsConnector, parse_page
+from ecoute.connectors.http import USER_AGENT
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.records import mention_id
+from ecoute.core.settings import Brand
+from ecoute.core.source_settings import HackerNewsSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hackernews"
 SOURCE = HackerNewsSource(name="hn", kind="hackernews")

@@ -13,14 +13,14 @@ import pytest
 from connector_harness import Handler, Run, collect_live, context, file_reply, load_json, run_connector
 from connector_harness import sequence as answers_in_turn
 
-from connectors.base import CollectContext
-from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT
-from connectors.reddit import RedditConnector, parse_listing
-from ecoute.privacy import Pseudonymizer
-from ecoute.records import mention_id
-from ecoute.settings import Brand
-from ecoute.source_settings import RedditSource
+from ecoute.connectors.base import CollectContext
+from ecoute.connectors.errors import ParseError, SourceUnavailable
+from ecoute.connectors.http import USER_AGENT
+from ecoute.connectors.reddit import RedditConnector, parse_listing
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.records import mention_id
+from ecoute.core.settings import Brand
+from ecoute.core.source_settings import RedditSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reddit"
 SOURCE = RedditSource(name="reddit", kind="reddit")

@@ -14,13 +14,13 @@ import pytest
 from connector_harness import Handler, Run, collect_live, context, file_reply, run_connector
 from connector_harness import sequence as answers_in_turn
 
-from connectors.base import CollectContext
-from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT
-from connectors.rss import RssConnector, parse_feed
-from ecoute.privacy import Pseudonymizer
-from ecoute.settings import Brand
-from ecoute.source_settings import RssSource
+from ecoute.connectors.base import CollectContext
+from ecoute.connectors.errors import ParseError, SourceUnavailable
+from ecoute.connectors.http import USER_AGENT
+from ecoute.connectors.rss import RssConnector, parse_feed
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.settings import Brand
+from ecoute.core.source_settings import RssSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rss"
 BLOG = "https://www.journaldelafintech.fr/feed/"

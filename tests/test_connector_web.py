@@ -10,13 +10,13 @@ import httpx
 import pytest
 from connector_harness import COLLECTED_AT, Handler, collect_live, context, run_connector
 
-from connectors.base import CollectContext
-from connectors.errors import ParseError, SourceUnavailable
-from connectors.http import USER_AGENT
-from connectors.web import WebConnector, parse_date, parse_page
-from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch
-from ecoute.source_settings import WebPage, WebSource
+from ecoute.connectors.base import CollectContext
+from ecoute.connectors.errors import ParseError, SourceUnavailable
+from ecoute.connectors.http import USER_AGENT
+from ecoute.connectors.web import WebConnector, parse_date, parse_page
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.records import Batch
+from ecoute.core.source_settings import WebPage, WebSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "web"
 THREAD = "https://forum.exemple.fr/t/zelia-carte-refusee-12345"

@@ -14,14 +14,14 @@ import pytest
 from connector_harness import OK, Handler, Run, collect_live, context, file_reply, load_json, run_connector
 from connector_harness import sequence as answers_in_turn
 
-from connectors.base import CollectContext
-from connectors.errors import ParseError, RateLimited, SourceUnavailable
-from connectors.http import USER_AGENT
-from connectors.youtube import YouTubeConnector, parse_threads
-from ecoute.privacy import Pseudonymizer
-from ecoute.records import mention_id
-from ecoute.settings import Brand
-from ecoute.source_settings import YouTubeSource
+from ecoute.connectors.base import CollectContext
+from ecoute.connectors.errors import ParseError, RateLimited, SourceUnavailable
+from ecoute.connectors.http import USER_AGENT
+from ecoute.connectors.youtube import YouTubeConnector, parse_threads
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.records import mention_id
+from ecoute.core.settings import Brand
+from ecoute.core.source_settings import YouTubeSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 SOURCE = YouTubeSource(name="yt", kind="youtube")

@@ -20,12 +20,12 @@ from typing import Any, cast
 
 import pytest
 
+from ecoute.core.delivery_settings import SMTP_PASSWORD_ENV, WEBHOOK_URL_ENV, Delivery
+from ecoute.core.errors import EcouteError
+from ecoute.core.records import Finding
+from ecoute.core.settings import parse_settings
 from ecoute.delivery import DeliveryError, send_alerts, send_report
-from ecoute.delivery_settings import SMTP_PASSWORD_ENV, WEBHOOK_URL_ENV, Delivery
-from ecoute.errors import EcouteError
-from ecoute.records import Finding
 from ecoute.reports import ReportPaths
-from ecoute.settings import parse_settings
 
 SECRET_PATH = "/services/T000/B000/secret-token"
 DIGEST = """# Zelia · 2026-01-01 to 2026-02-25

@@ -22,9 +22,9 @@ from synthetic_warehouse import (
     synthetic_warehouse,
 )
 
-from ecoute.records import Engagement, Finding, Mention
-from warehouse.detect import detect, store_findings
-from warehouse.load import insert_frame, upsert_mentions
+from ecoute.core.records import Engagement, Finding, Mention
+from ecoute.insights.detect import detect, store_findings
+from ecoute.warehouse.load import insert_frame, upsert_mentions
 
 QUIET = Scenario(spike=False, emerging=False)
 

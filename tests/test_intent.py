@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import ModelError, ModelMismatch, ModelNotFound, load_encoder
-from models.data import sha256_file
-from models.intent import (
+from ecoute.models import ModelError, ModelMismatch, ModelNotFound, load_encoder
+from ecoute.models.data import sha256_file
+from ecoute.models.intent import (
     CUES,
     INTENT_DATA,
     INTENTS,
@@ -87,7 +87,7 @@ def test_packaged_head_matches_the_labelled_set(packaged, encoder):
     """The packaged head was trained on today's posts.csv with the pipeline's encoder; retrain if the data change."""
     assert packaged.encoder_identity == encoder.identity
     assert packaged.metadata["data"]["sha256"] == sha256_file(INTENT_DATA), (
-        "models/data/intent/posts.csv changed: run python -m models.bench_intent --train "
+        "models/data/intent/posts.csv changed: run python -m ecoute.models.bench_intent --train "
         "--save models/artifacts/intent-head"
     )
     assert packaged.metadata["test"]["n"] == len(split_intent(read_intent_csv())[1])

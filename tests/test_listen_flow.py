@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ecoute.core.settings import load_settings
 from ecoute.demo.corpus import generate
-from ecoute.settings import load_settings
-from warehouse.connection import connect
+from ecoute.warehouse.connection import connect
 
 SETTINGS = """
 [[brands]]
@@ -60,7 +60,7 @@ def table_counts(path: Path) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> tuple[Path, dict, dict]:
-    from flows.listen import listen
+    from ecoute.flows.listen import listen
 
     root = tmp_path_factory.mktemp("listen")
     corpus = generate(root / "corpus", seed=11, scale=0.1)
@@ -125,7 +125,7 @@ def test_the_planted_complaint_spike_is_found(demo_run: tuple[Path, dict, dict])
 
 def test_running_again_changes_no_row_count(demo_run: tuple[Path, dict, dict]) -> None:
     """A second run over the same data adds nothing and keeps topic ids."""
-    from flows.listen import listen
+    from ecoute.flows.listen import listen
 
     settings_path, _, _ = demo_run
     path = load_settings(settings_path).warehouse.path
@@ -141,8 +141,8 @@ def test_running_again_changes_no_row_count(demo_run: tuple[Path, dict, dict]) -
 
 def test_refit_maps_old_topics_and_is_idempotent(demo_run: tuple[Path, dict, dict]) -> None:
     """A refit on a new window maps old topics to new and reassigns all; on the same window it changes nothing."""
-    from ecoute.topic_steps import refit_topics
-    from models.encoder import load_encoder
+    from ecoute.models.encoder import load_encoder
+    from ecoute.pipeline.topics import refit_topics
 
     settings_path, _, _ = demo_run
     settings = load_settings(settings_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import (
+from ecoute.models import (
     LABELS,
     EmbeddingHead,
     LabelMappingError,
@@ -18,9 +18,9 @@ from models import (
     load_encoder,
     load_sentiment,
 )
-from models.data import read_labelled_csv
-from models.sentiment import PACKAGED_HEAD, map_labels
-from models.train_sentiment import train_head
+from ecoute.models.data import read_labelled_csv
+from ecoute.models.sentiment import PACKAGED_HEAD, map_labels
+from ecoute.models.train_sentiment import train_head
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = ["the", "movie", "was", "is", "not", "good", "bad", "great", "awful", "le", "film", "est", "bon", "mauvais"]

@@ -10,8 +10,8 @@ import pytest
 from nbclient import NotebookClient
 from synthetic_warehouse import BRANDS, DETECTION, Scenario, synthetic_warehouse
 
+from ecoute.insights.detect import detect, store_findings
 from ecoute.pipeline import sync_brands
-from warehouse.detect import detect, store_findings
 
 NOTEBOOK_DIR = Path(__file__).parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from connectors.errors import ConnectorError
-from connectors.query import Expr, Literal, Near, Not, Query, QuerySyntaxError, brand_query, parse_query
-from connectors.query_translate import DIALECTS
+from ecoute.connectors.errors import ConnectorError
+from ecoute.connectors.query_translate import DIALECTS, to_search, to_searches
+from ecoute.core.query import Expr, Literal, Near, Not, Query, QuerySyntaxError, brand_query, parse_query
 
 BRAND = '(zelia OR "zelia bank" OR @zelia_help) AND NOT (zelia_jobs OR recrutement) -giveaway lang:fr'
 NEAR = '"carte refusée" NEAR/3 zelia'
@@ -256,7 +256,7 @@ def test_brand_query_matches_its_terms() -> None:
     ],
 )
 def test_to_search(dialect: str, query: str, search: str) -> None:
-    assert parse_query(query).to_search(dialect) == search
+    assert to_search(parse_query(query), dialect) == search
 
 
 @pytest.mark.parametrize(
@@ -272,12 +272,12 @@ def test_to_search(dialect: str, query: str, search: str) -> None:
     ],
 )
 def test_to_searches(dialect: str, query: str, searches: list[str]) -> None:
-    assert parse_query(query).to_searches(dialect) == searches
+    assert to_searches(parse_query(query), dialect) == searches
 
 
 def test_unknown_dialect_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown search dialect 'twitter'"):
-        parse_query("zelia").to_search("twitter")
+        to_search(parse_query("zelia"), "twitter")
 
 
 PROPERTY_QUERIES = [
@@ -334,7 +334,7 @@ def test_translation_is_never_narrower(dialect: str) -> None:
     matched = 0
     for text_query in PROPERTY_QUERIES:
         query = parse_query(text_query)
-        search, searches = query.to_search(dialect), query.to_searches(dialect)
+        search, searches = to_search(query, dialect), to_searches(query, dialect)
         for text in PROPERTY_TEXTS:
             for language in (None, "fr", "en"):
                 if query.matches(text, language):

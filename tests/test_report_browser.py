@@ -13,8 +13,8 @@ import pytest
 from synthetic_warehouse import BRANDS, DETECTION, FIRST_DAY, LAST_DAY, Scenario, synthetic_warehouse
 from test_reports import Post, add_posts
 
+from ecoute.insights.detect import detect, store_findings
 from ecoute.reports import write_report
-from warehouse.detect import detect, store_findings
 
 CHROMIUM = Path("/usr/bin/chromium")
 _CONSOLE = re.compile(r":CONSOLE[:(]\d*\)?\] (.*)")

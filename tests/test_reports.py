@@ -25,14 +25,14 @@ from synthetic_warehouse import (
     synthetic_warehouse,
 )
 
-from ecoute.records import Engagement, Finding, Mention
+from ecoute.core.records import Engagement, Finding, Mention
+from ecoute.insights.detect import detect, store_findings
 from ecoute.reports import ReportPaths, write_report
 from ecoute.reports.data import ReportData, Responsiveness, load_report_data
 from ecoute.reports.narrative import duration, summary
 from ecoute.reports.render import http_url, md_text
-from warehouse.connection import connect
-from warehouse.detect import detect, store_findings
-from warehouse.load import insert_frame, upsert_mentions
+from ecoute.warehouse.connection import connect
+from ecoute.warehouse.load import insert_frame, upsert_mentions
 
 _CHART_DATA = re.compile(r'<script type="application/json" id="chart-([a-z-]+)-data">(.*?)</script>', re.DOTALL)
 THREAD_START = datetime(2026, 10, 5, 9, 0)

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.errors import ModelNotFound
-from models.topics import TopicAssignment, TopicModel, keyword_text, map_topics, phrase_pattern, stop_words
+from ecoute.models.errors import ModelNotFound
+from ecoute.models.topics import TopicAssignment, TopicModel, keyword_text, map_topics, phrase_pattern, stop_words
 
 BRAND = "Banko"
 PER_LANGUAGE = 35  # docs per theme and language: 350 in all
@@ -474,7 +474,7 @@ def test_load_reports_a_missing_model(tmp_path: Path):
 
 
 def test_importing_the_module_is_cheap():
-    """`import models.topics` (CLI start-up) pulls in neither bertopic, umap nor hdbscan."""
+    """`import ecoute.models.topics` (CLI start-up) pulls in neither bertopic, umap nor hdbscan."""
     code = "import sys, models.topics; print(sorted({'bertopic', 'umap', 'hdbscan'} & set(sys.modules)))"
     root = Path(__file__).parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from ecoute.records import Engagement, Mention, Rejected
-from warehouse.connection import connect
-from warehouse.dictionary import undocumented
-from warehouse.errors import MigrationError, WarehouseLocked
-from warehouse.load import quarantine, upsert_mentions
-from warehouse.migrate import Migration, migrate
+from ecoute.core.records import Engagement, Mention, Rejected
+from ecoute.warehouse.connection import connect
+from ecoute.warehouse.dictionary import undocumented
+from ecoute.warehouse.errors import MigrationError, WarehouseLocked
+from ecoute.warehouse.load import quarantine, upsert_mentions
+from ecoute.warehouse.migrate import Migration, migrate
 
 
 def mention(native_id: str, *, likes: int = 1, text: str = "Zelia is great") -> Mention:
@@ -49,7 +49,7 @@ def test_migrations_are_recorded_and_run_once(warehouse_path: Path) -> None:
 
 def test_an_edited_migration_is_refused(warehouse_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Editing an applied migration would silently diverge the schema: it is an error."""
-    import warehouse.migrate as module
+    import ecoute.warehouse.migrate as module
 
     with connect(warehouse_path) as con:
         edited = [Migration(m.version, m.name, m.text + "\n-- edited") for m in module.available()]

@@ -12,14 +12,15 @@ from typing import Any
 
 import duckdb
 
-from warehouse.errors import WarehouseLocked
+from ecoute.warehouse.errors import WarehouseLocked
+from ecoute.warehouse.migrate import migrate
 
 
 @cache
 def sql(name: str) -> str:
     """The text of `warehouse/sql/<name>.sql` (or `marts/<name>.sql` when prefixed `marts/`)."""
     folder, _, stem = name.rpartition("/")
-    return (resources.files("warehouse") / (folder or "sql") / f"{stem}.sql").read_text(encoding="utf-8")
+    return (resources.files("ecoute.warehouse") / (folder or "sql") / f"{stem}.sql").read_text(encoding="utf-8")
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
@@ -34,8 +35,6 @@ def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
     DuckDB lets one process write a file at a time; a second process gets an IOException
     that we turn into `WarehouseLocked`, which says which file and what to do.
     """
-    from warehouse.migrate import migrate
-
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -11,7 +11,7 @@ import duckdb
 
 @cache
 def dictionary() -> dict[str, dict[str, str]]:
-    text = (resources.files("warehouse") / "dictionary.toml").read_text(encoding="utf-8")
+    text = (resources.files("ecoute.warehouse") / "dictionary.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

@@ -1,6 +1,6 @@
 """Typed errors of the warehouse."""
 
-from ecoute.errors import EcouteError
+from ecoute.core.errors import EcouteError
 
 
 class WarehouseError(EcouteError):

@@ -11,8 +11,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ecoute.records import Mention, Rejected
-from warehouse.connection import run
+from ecoute.core.records import Mention, Rejected
+from ecoute.warehouse.connection import run
 
 _MENTION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "mention_id": pl.String,

@@ -13,7 +13,8 @@ from importlib import resources
 
 import duckdb
 
-from warehouse.errors import MigrationError
+from ecoute.warehouse.errors import MigrationError
+from ecoute.warehouse.transaction import transaction
 
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -34,7 +35,7 @@ class Migration:
 
 def available() -> list[Migration]:
     found = []
-    for entry in (resources.files("warehouse") / "migrations").iterdir():
+    for entry in (resources.files("ecoute.warehouse") / "migrations").iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
@@ -57,18 +58,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[Migration]:
                     "add a new migration instead of editing an old one"
                 )
             continue
-        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(migration.text)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, ?, now()::TIMESTAMP)",
-                [migration.version, migration.name, migration.checksum],
-            )
-            con.execute("COMMIT")
+            with transaction(con):
+                con.execute(migration.text)
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?, now()::TIMESTAMP)",
+                    [migration.version, migration.name, migration.checksum],
+                )
         except duckdb.Error as error:
-            con.execute("ROLLBACK")
             raise MigrationError(f"migration {migration.version:03d}_{migration.name} failed: {error}") from error
         ran.append(migration)
     for mart in MARTS:
-        con.execute((resources.files("warehouse") / "marts" / f"{mart}.sql").read_text(encoding="utf-8"))
+        con.execute((resources.files("ecoute.warehouse") / "marts" / f"{mart}.sql").read_text(encoding="utf-8"))
     return ran

@@ -12,10 +12,9 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
-from ecoute.records import Finding
-from ecoute.settings import Brand
-from warehouse.connection import run
-from warehouse.detect import comparison_set
+from ecoute.core.records import Finding
+from ecoute.core.settings import Brand, comparison_set
+from ecoute.warehouse.connection import run
 
 TOP_TOPICS = 8
 EXAMPLES_PER_TOPIC = 3

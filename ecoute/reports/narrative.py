@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ecoute.records import Finding
+from ecoute.core.records import Finding
 from ecoute.reports.data import ReportData, Responsiveness
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

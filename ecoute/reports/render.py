@@ -20,10 +20,10 @@ import duckdb
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ecoute.core.settings import Brand
 from ecoute.reports import narrative
 from ecoute.reports.charts import build_charts
 from ecoute.reports.data import load_report_data
-from ecoute.settings import Brand
 
 QUOTE_CHARS = 280  # longest mention text quoted in the digest
 
@@ -116,7 +116,7 @@ def _environment() -> Environment:
 
 @cache
 def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
+    from plotly.offline import get_plotlyjs  # heavy (the 4 MB plotly.js bundle): only when a report is written
 
     return get_plotlyjs()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.connection import run
+from ecoute.warehouse.connection import run
 
 EXAMPLES = 5  # example posts per finding: the most engaged first, then the most negative
 MOST_ENGAGED = 3

@@ -6,18 +6,16 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import numpy as np
 import polars as pl
 
-from ecoute.settings import Settings
-from warehouse.connection import run
-from warehouse.load import insert_frame
-
-if TYPE_CHECKING:
-    from models.topics import TopicModel
+from ecoute.core.settings import Settings
+from ecoute.models.topics import TopicModel, map_topics
+from ecoute.warehouse.connection import run
+from ecoute.warehouse.load import insert_frame
 
 SAVED_MARKER = "ecoute_topics.json"  # written by TopicModel.save
 MAP_MIN_SIMILARITY = 0.6  # cosine of topic centres; below it an old topic has no heir
@@ -37,8 +35,6 @@ def _vectors(rows: list[tuple[Any, ...]]) -> np.ndarray:
 
 def _fit(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: str) -> TopicModel | str:
     """A model fitted on the latest capped window, or why none could be fitted."""
-    from models.topics import TopicModel
-
     limit = settings.models.topic_fit_window
     window = run(con, "topic_fit_window", {"encoder": encoder_identity, "limit": limit}).fetchall()
     if len(window) < settings.models.min_topic_size * 2:
@@ -55,8 +51,6 @@ def _fit(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: s
 def _save(model: TopicModel, path: Path) -> TopicModel:
     """Save beside the current model, then swap, so a crash never leaves half a model; the
     model is reloaded so that assignments always go through what later runs will load."""
-    from models.topics import TopicModel
-
     fresh = path.with_name(path.name + ".new")
     shutil.rmtree(fresh, ignore_errors=True)
     model.save(fresh)
@@ -115,8 +109,6 @@ def _assign(con: duckdb.DuckDBPyConnection, model: TopicModel, encoder_identity:
 def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: str) -> dict[str, Any]:
     """Give every enriched mention a topic. The first run fits BERTopic on a capped window and
     saves it; later runs load it and only `transform` new mentions, so topic ids stay put."""
-    from models.topics import TopicModel
-
     path = topic_model_dir(settings)
     if (path / SAVED_MARKER).exists():
         return {"fitted": False, **_assign(con, TopicModel.load(path), encoder_identity)}
@@ -129,8 +121,6 @@ def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_id
 def refit_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: str) -> dict[str, Any]:
     """Fit a new model on the latest window, record how old topics map to new ones, and
     reassign every mention with the new model. Refitting the same data changes nothing."""
-    from models.topics import TopicModel, map_topics
-
     path = topic_model_dir(settings)
     old = TopicModel.load(path) if (path / SAVED_MARKER).exists() else None
     fitted = _fit(con, settings, encoder_identity)

@@ -1,7 +1,7 @@
 """Trend detection scored against truth: recall of planted events, false alarms per brand-month.
 
-    python -m ecoute.bench_trends                # the default corpora, full scale
-    python -m ecoute.bench_trends --scale 0.15 --json
+    python -m ecoute.bench.trends                # the default corpora, full scale
+    python -m ecoute.bench.trends --scale 0.15 --json
 
 Each corpus is a demo corpus (`ecoute.demo.corpus.generate`) with its own seed, event
 strength and planted events. It goes through the listening steps, without Prefect, into
@@ -44,7 +44,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ecoute.records import Finding
+from ecoute import pipeline
+from ecoute.core.records import Finding
+from ecoute.core.settings import parse_settings
+from ecoute.demo.corpus import generate
+from ecoute.insights.detect import detect, store_findings
+from ecoute.models.enrich import Enricher
+from ecoute.pipeline.topics import update_topics
+from ecoute.warehouse.connection import connect
 
 DAYS_PER_MONTH = 30
 
@@ -141,8 +148,6 @@ def _words(text: str) -> str:
 
 def demo_settings(base_dir: Path, scale: float) -> Any:
     """The settings `ecoute demo` uses; on a shrunk corpus, the volume floors shrink with it."""
-    from ecoute.settings import parse_settings
-
     data = tomllib.loads((resources.files("ecoute") / "templates" / "demo.toml").read_text(encoding="utf-8"))
     settings = parse_settings(data, base_dir=base_dir, origin="demo.toml")
     if scale >= 1:
@@ -165,12 +170,6 @@ class Listened:
 
 def run_corpus(spec: CorpusSpec, folder: Path, *, scale: float, enricher: Any) -> Listened:
     """Generate one corpus in `folder` and listen to it from a fresh warehouse."""
-    from ecoute import pipeline
-    from ecoute.demo.corpus import generate
-    from ecoute.topic_steps import update_topics
-    from warehouse.connection import connect
-    from warehouse.detect import detect, store_findings
-
     corpus = generate(folder / "corpus", seed=spec.seed, scale=scale, strength=spec.strength, events=spec.events)
     settings = demo_settings(folder, scale)
     shutil.rmtree(settings.warehouse.path.parent, ignore_errors=True)  # the warehouse, its key and topic model
@@ -205,8 +204,6 @@ def run_bench(
     "seconds", "enrich_seconds"}}}. Pass an `enricher` (models.enrich.Enricher) to reuse loaded models.
     """
     if enricher is None:
-        from models.enrich import Enricher
-
         models = demo_settings(Path(work_dir), scale).models
         enricher = Enricher.load(models.encoder, models.sentiment)
     recall: dict[str, float | None] = {}
@@ -296,9 +293,9 @@ def table(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ecoute.bench_trends",
+        prog="python -m ecoute.bench.trends",
         description="Run trend detection on demo corpora with planted events and score it against their truth.",
-        epilog="Example: python -m ecoute.bench_trends --scale 0.15 --json",
+        epilog="Example: python -m ecoute.bench.trends --scale 0.15 --json",
     )
     parser.add_argument("--scale", type=float, default=1.0, help="corpus size factor (1.0: ~5,600 mentions each)")
     parser.add_argument(

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ecoute.delivery_settings import Delivery
-from ecoute.errors import SettingsError
-from ecoute.source_settings import FileSource, Source
+from ecoute.core.delivery_settings import Delivery
+from ecoute.core.errors import SettingsError
+from ecoute.core.query import QuerySyntaxError, parse_query
+from ecoute.core.source_settings import FileSource, Source
 
 DEFAULT_SETTINGS_FILE = "ecoute.toml"
 SETTINGS_ENV = "ECOUTE_SETTINGS"
@@ -49,8 +51,6 @@ class Brand(_Strict):
     @classmethod
     def _query_parses(cls, query: str | None) -> str | None:
         if query is not None:
-            from connectors.query import QuerySyntaxError, parse_query  # late: connectors import these settings
-
             try:
                 parse_query(query)
             except QuerySyntaxError as error:  # its message shows the query with a caret at the mistake
@@ -206,3 +206,9 @@ def load_settings(path: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"{path} is not valid TOML: {error}") from None
     return parse_settings(data, base_dir=path.resolve().parent, origin=str(path))
+
+
+def comparison_set(brand: Brand, all_brands: Sequence[Brand]) -> list[str]:
+    """The brand and whom it is compared with: its competitors, or every other brand if none."""
+    others = brand.competitors or [b.name for b in all_brands if b.name != brand.name]
+    return [brand.name, *(name for name in others if name != brand.name)]

@@ -1,8 +1,8 @@
 """Enrichment speed: the batched path against the same models one text at a time, and the
 cost of one pipeline batch as the warehouse grows.
 
-    python -m models.bench_enrich --n 2000
-    python -m models.bench_enrich --n 2000 --json
+    python -m ecoute.bench.enrich --n 2000
+    python -m ecoute.bench.enrich --n 2000 --json
 
 What it measures, on texts of the demo corpus (``ecoute.demo.corpus.generate``):
 
@@ -41,17 +41,29 @@ import statistics
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from functools import partial
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
-from models.enrich import EnrichedBatch, Enricher
+from ecoute import pipeline
+from ecoute.core.records import content_hash
+from ecoute.core.settings import parse_settings
+from ecoute.demo.corpus import generate
+from ecoute.models.enrich import EnrichedBatch, Enricher
+from ecoute.models.topics import TopicModel
+from ecoute.pipeline import enrichment_frames
+from ecoute.pipeline import topics as topic_steps
+from ecoute.warehouse.connection import connect
+from ecoute.warehouse.load import insert_frame
 
 DEFAULT_WAREHOUSE_SIZES = (10_000, 200_000)
 DEFAULT_BATCH_SIZE = 256  # settings.models.batch_size's default: mentions per pipeline batch
@@ -70,8 +82,6 @@ _WORDS_PER_TEXT = (6, 24)
 
 def demo_texts(n: int, work_dir: Path, seed: int = 7) -> list[str]:
     """The first ``n`` texts of a demo corpus, generated just large enough."""
-    from ecoute.demo.corpus import generate
-
     scale = max(n / DEMO_MENTIONS_AT_SCALE_1, 0.01)
     while True:
         corpus = generate(work_dir / "corpus", seed=seed, scale=scale)
@@ -166,10 +176,6 @@ def _speeds(
 
 def _mention_frame(ids: list[str], texts: list[str], first_number: int) -> Any:
     """Mentions numbered from ``first_number``, each published ``_SPACING`` after the last."""
-    import polars as pl
-
-    from ecoute.records import content_hash
-
     n = len(ids)
     return pl.DataFrame(
         {
@@ -206,11 +212,6 @@ def _mention_frame(ids: list[str], texts: list[str], first_number: int) -> Any:
 def _store_results(
     con: Any, ids: list[str], result: EnrichedBatch, identities: dict[str, str], topic_model: str | None
 ) -> None:
-    import polars as pl
-
-    from ecoute.pipeline import enrichment_frames
-    from warehouse.load import insert_frame
-
     n = len(ids)
     enrichments, embeddings = enrichment_frames(ids, result, identities, ids, _FIRST_MENTION)  # each its own group
     enrichments = enrichments.with_columns(
@@ -254,8 +255,6 @@ def fill(
 ) -> None:
     """Store synthetic, already enriched mentions number ``start`` to ``stop - 1``: texts of
     random words from ``vocabulary``, random unit vectors, each mention its own duplicate group."""
-    from warehouse.load import insert_frame
-
     rng = np.random.default_rng(start)
     for first in range(start, stop, _FILL_CHUNK):
         last = min(first + _FILL_CHUNK, stop)
@@ -280,19 +279,12 @@ class _Replay:
 
 
 def _add_new(con: Any, label: str, texts: list[str], first_number: int) -> None:
-    from warehouse.load import insert_frame
-
     ids = [f"new:{label}:{i:06d}" for i in range(len(texts))]
     insert_frame(con, "upsert_mentions", "incoming_mentions", _mention_frame(ids, texts, first_number))
 
 
 def _bench_settings(work_dir: Path) -> Any:
     """The demo's settings, with the warehouse (and so the topic model) under ``work_dir``."""
-    import tomllib
-    from importlib import resources
-
-    from ecoute.settings import parse_settings
-
     data = tomllib.loads((resources.files("ecoute") / "templates" / "demo.toml").read_text(encoding="utf-8"))
     return parse_settings(data, base_dir=work_dir, origin="demo.toml")
 
@@ -309,9 +301,6 @@ def per_batch(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Median seconds of one pipeline batch at each warehouse size (see the module docstring)."""
-    from ecoute import pipeline, topic_steps
-    from warehouse.connection import connect
-
     settings = _bench_settings(work_dir)
     identities = enricher.identities
     topic_model = None
@@ -448,8 +437,6 @@ def run_bench(
 
 
 def _fit_topics(texts: list[str], enriched: EnrichedBatch, folder: Path) -> Any:
-    from models.topics import TopicModel
-
     settings = _bench_settings(folder)
     model = TopicModel(
         min_topic_size=settings.models.min_topic_size,
@@ -501,10 +488,10 @@ def table(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m models.bench_enrich",
+        prog="python -m ecoute.bench.enrich",
         description="Mentions/s of the batched enrichment against the same models one text at a time, "
         "and the cost of one pipeline batch as the warehouse grows.",
-        epilog="example: python -m models.bench_enrich --n 2000 --json",
+        epilog="example: python -m ecoute.bench.enrich --n 2000 --json",
     )
     parser.add_argument("--n", type=int, default=2000, help="demo texts to enrich (default: %(default)s)")
     parser.add_argument(

@@ -22,10 +22,10 @@ from datetime import date
 
 import duckdb
 
-from ecoute.records import Finding
-from ecoute.settings import Brand, Detection
-from warehouse import evidence
-from warehouse.connection import run
+from ecoute.core.records import Finding
+from ecoute.core.settings import Brand, Detection
+from ecoute.insights import evidence
+from ecoute.warehouse.connection import run
 
 EMERGING_MIN_MENTIONS = 10  # fewer posts in the window are never a trend
 EMERGING_RATIO = 3.0  # times the topic's usual volume per window

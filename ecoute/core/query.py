@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import cast
 
-from connectors.errors import ConnectorError
+from ecoute.core.errors import EcouteError
 
 _WORD = r"[@#]?\w+(?:[-'’.]\w+)*"
 WORD_RE = re.compile(_WORD)
@@ -39,7 +39,7 @@ RESERVED = frozenset({"and", "or", "not", "near"})
 _UNKNOWN_LANGUAGES = frozenset({"", "und"})
 
 
-class QuerySyntaxError(ConnectorError):
+class QuerySyntaxError(EcouteError):
     """A query that does not parse; the message shows the query with a caret under the mistake."""
 
     def __init__(self, query: str, position: int, reason: str) -> None:
@@ -350,18 +350,6 @@ class Query:
             if positive:
                 seen.setdefault(normalise(shown), shown)
         return list(seen.values())
-
-    def to_search(self, dialect: str) -> str:
-        """The best native search string for `dialect`: maybe broader than the query, never narrower."""
-        from connectors.query_translate import to_search  # that module builds on the types above
-
-        return to_search(self, dialect)
-
-    def to_searches(self, dialect: str) -> list[str]:
-        """Searches whose results together cover the query: one per alternative where a dialect has no OR."""
-        from connectors.query_translate import to_searches
-
-        return to_searches(self, dialect)
 
 
 def parse_query(text: str) -> Query:

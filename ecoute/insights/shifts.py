@@ -17,11 +17,10 @@ from datetime import date
 
 import duckdb
 
-from ecoute.records import Finding
-from ecoute.settings import Brand, Detection
-from warehouse import evidence
-from warehouse.connection import run
-from warehouse.detect import comparison_set
+from ecoute.core.records import Finding
+from ecoute.core.settings import Brand, Detection, comparison_set
+from ecoute.insights import evidence
+from ecoute.warehouse.connection import run
 
 LOOKBACK_WEEKS = 8
 MIN_WEEKS = 4

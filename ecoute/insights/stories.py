@@ -26,12 +26,12 @@ from typing import Any
 
 import duckdb
 
-from ecoute.records import Finding
-from ecoute.settings import Brand, Detection
-from warehouse import evidence
-from warehouse.connection import run
-from warehouse.detect import SpikeRun, spike_runs
-from warehouse.detect_topics import topic_ids
+from ecoute.core.records import Finding
+from ecoute.core.settings import Brand, Detection
+from ecoute.insights import evidence
+from ecoute.insights.emerging import topic_ids
+from ecoute.insights.spikes import SpikeRun, spike_runs
+from ecoute.warehouse.connection import run
 
 # Points of negative share above the brand's usual that make a topic a wave of complaints: an
 # outage's topics read ~95 % negative against a usual ~30 %, while a launch's topics, which the

@@ -1,0 +1,36 @@
+"""The steps of listening, as plain functions the Prefect flows compose.
+
+collect -> load -> enrich -> topics -> detect -> report. Each step reads what it needs
+from the warehouse, so any step can be re-run alone and running one twice changes nothing.
+"""
+
+from ecoute.pipeline.collect import (
+    WATERMARK_OVERLAP,
+    Collected,
+    collect_source,
+    key_file,
+    load_batch,
+    read_watermarks,
+    save_watermarks,
+    sync_brands,
+)
+from ecoute.pipeline.enrich import Progress, enrich_pending, enrichment_frames, pending_count
+from ecoute.pipeline.runs import finish_run, report_period, start_run
+
+__all__ = [
+    "WATERMARK_OVERLAP",
+    "Collected",
+    "Progress",
+    "collect_source",
+    "enrich_pending",
+    "enrichment_frames",
+    "finish_run",
+    "key_file",
+    "load_batch",
+    "pending_count",
+    "read_watermarks",
+    "report_period",
+    "save_watermarks",
+    "start_run",
+    "sync_brands",
+]

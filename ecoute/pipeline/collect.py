@@ -1,0 +1,142 @@
+"""Collect and load: run a connector for its brands, then store what it found in one transaction.
+
+A dead source is reported in `Collected.error`, not raised, so one failure stops nothing else.
+Watermarks move forward only, and the upserts make a re-read free of duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import httpx
+import polars as pl
+
+from ecoute.connectors import CollectContext, ConnectorError, connector_for
+from ecoute.connectors.base import assign_brands
+from ecoute.connectors.http import Fetcher, make_client
+from ecoute.core.privacy import Pseudonymizer
+from ecoute.core.records import Batch
+from ecoute.core.settings import Brand, Settings
+from ecoute.core.source_settings import Source
+from ecoute.warehouse.connection import run
+from ecoute.warehouse.load import LoadResult, insert_frame, quarantine, upsert_mentions
+from ecoute.warehouse.transaction import transaction
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def key_file(settings: Settings) -> Path:
+    return settings.warehouse.path.parent / "pseudonym.key"
+
+
+# Re-read this much before each watermark: late posts and clock skew are caught, and the
+# upsert makes the overlap free of duplicates.
+WATERMARK_OVERLAP = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Collected:
+    source: str
+    batch: Batch = field(default_factory=Batch)
+    error: str | None = None  # set when the whole source failed; the others still run
+    off_query: int = 0  # posts the API returned that no brand query matched
+    requests: int = 0
+
+
+def read_watermarks(con: duckdb.DuckDBPyConnection, source: str, brands: Sequence[Brand]) -> dict[str, datetime | None]:
+    """Per brand, the publication time to collect from (the watermark minus the overlap)."""
+    marks: dict[str, datetime | None] = {}
+    for brand in brands:
+        rows = run(con, "get_watermark", {"source": source, "brand": brand.name}).fetchall()
+        marks[brand.name] = datetime.fromisoformat(rows[0][0]) - WATERMARK_OVERLAP if rows else None
+    return marks
+
+
+def save_watermarks(con: duckdb.DuckDBPyConnection, source: str, batch: Batch) -> dict[str, str]:
+    """Move each brand's watermark to the newest post collected for it (never backwards)."""
+    newest: dict[str, datetime] = {}
+    for mention in batch.mentions:
+        for brand in mention.brands:
+            if brand not in newest or mention.published_at > newest[brand]:
+                newest[brand] = mention.published_at
+    moved = {}
+    for brand, moment in newest.items():
+        rows = run(con, "get_watermark", {"source": source, "brand": brand}).fetchall()
+        if rows and datetime.fromisoformat(rows[0][0]) >= moment:
+            continue
+        run(con, "set_watermark", {"source": source, "brand": brand, "position": moment.isoformat()})
+        moved[brand] = moment.isoformat()
+    return moved
+
+
+def collect_source(
+    settings: Settings,
+    source: Source,
+    *,
+    since: Mapping[str, datetime | None] | None = None,
+    brands: Sequence[Brand] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Collected:
+    """Run one connector for its brands; apply the brand queries locally.
+
+    A dead source is reported in `error`, not raised, so one failure stops nothing else.
+    """
+    context = CollectContext(
+        brands=list(brands) if brands is not None else settings.brands_for(source),
+        pseudonymizer=Pseudonymizer.from_environment(key_file(settings)),
+        collected_at=_now(),
+        since=dict(since or {}),
+        max_pages=source.max_pages,
+    )
+    connector = connector_for(source)
+
+    async def fetch() -> tuple[Batch, int]:
+        async with make_client(transport=transport) as client:
+            fetcher = Fetcher(
+                client,
+                min_interval=source.min_interval_seconds,
+                max_retries=settings.collection.retries,
+                backoff=settings.collection.retry_delay_seconds,
+            )
+            return await connector.collect(context, fetcher), fetcher.requests
+
+    try:
+        batch, requests = asyncio.run(fetch())
+    except ConnectorError as error:
+        return Collected(source.name, error=str(error))
+    kept, dropped = assign_brands(batch, context, by_query=source.filters_by_query)
+    return Collected(source.name, kept, off_query=dropped, requests=requests)
+
+
+def sync_brands(con: duckdb.DuckDBPyConnection, brands: Sequence[Brand]) -> None:
+    frame = pl.DataFrame(
+        {
+            "brand": [b.name for b in brands],
+            "terms": [b.all_terms for b in brands],
+            "competitors": [b.competitors for b in brands],
+            "languages": [b.languages for b in brands],
+        },
+        schema={
+            "brand": pl.String,
+            "terms": pl.List(pl.String),
+            "competitors": pl.List(pl.String),
+            "languages": pl.List(pl.String),
+        },
+    )
+    insert_frame(con, "sync_brand_settings", "incoming_brands", frame)
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, collected: Collected) -> tuple[LoadResult, int]:
+    """Upsert mentions, quarantine rejections and move watermarks, in one transaction."""
+    with transaction(con):
+        loaded = upsert_mentions(con, collected.batch.mentions)
+        quarantined = quarantine(con, collected.batch.rejected)
+        save_watermarks(con, collected.source, collected.batch)
+    return loaded, quarantined

@@ -1,0 +1,94 @@
+"""Enrich: every mention without an enrichment, batch by batch, each batch stored in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from ecoute.models.duplicates import INDEX_WINDOW, DuplicateGrouper
+from ecoute.models.enrich import EnrichedBatch
+from ecoute.warehouse.connection import run
+from ecoute.warehouse.load import insert_frame
+from ecoute.warehouse.transaction import transaction
+
+Progress = Callable[[int], None]
+
+
+class BatchEnricher(Protocol):
+    """What enrichment needs of its models: `models.enrich.Enricher`, or a stand-in in a benchmark."""
+
+    @property
+    def identities(self) -> dict[str, str]: ...
+
+    def enrich(self, texts: Sequence[str]) -> EnrichedBatch: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def pending_count(con: duckdb.DuckDBPyConnection) -> int:
+    return con.sql("SELECT count(*) FROM mentions ANTI JOIN enrichments USING (mention_id)").fetchall()[0][0]
+
+
+def enrichment_frames(
+    ids: list[str], result: EnrichedBatch, identities: Mapping[str, str], groups: Sequence[str], enriched_at: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The ``enrichments`` and ``embeddings`` rows of one enriched batch (an ``EnrichedBatch``)."""
+    enrichments = pl.DataFrame(
+        {
+            "mention_id": ids,
+            "language": result.languages,
+            "language_confidence": result.language_confidences,
+            "sentiment": result.sentiments,
+            "sentiment_score": result.sentiment_scores,
+            "p_negative": result.probabilities[:, 0],
+            "p_neutral": result.probabilities[:, 1],
+            "p_positive": result.probabilities[:, 2],
+            "language_model": identities["language_model"],
+            "sentiment_model": identities["sentiment_model"],
+            "encoder": identities["encoder"],
+            "duplicate_group": groups,
+            "intent": result.intents,
+            "intent_model": identities.get("intent_model"),
+            "enriched_at": enriched_at,
+        }
+    )
+    embeddings = pl.DataFrame(
+        {
+            "mention_id": ids,
+            "encoder": identities["encoder"],
+            # from the 2-D array directly: no Python list per vector
+            "vector": pl.Series(result.embeddings.astype(np.float32)).cast(pl.List(pl.Float32)),
+        },
+        schema={"mention_id": pl.String, "encoder": pl.String, "vector": pl.List(pl.Float32)},
+    )
+    return enrichments, embeddings
+
+
+def enrich_pending(
+    con: duckdb.DuckDBPyConnection, enricher: BatchEnricher, *, batch_size: int, progress: Progress | None = None
+) -> int:
+    """Enrich every mention that has no enrichment yet, batch by batch; returns how many."""
+    done = 0
+    identities = enricher.identities
+    grouper = DuplicateGrouper()
+    # the recent groups, rebuilt once: each batch is then matched against a bounded index
+    index = grouper.build_index(run(con, "dup_recent", {"seconds": int(INDEX_WINDOW.total_seconds())}).fetchall())
+    while rows := run(con, "pending_enrichment", {"limit": batch_size}).fetchall():
+        ids = [r[0] for r in rows]
+        result = enricher.enrich([r[1] for r in rows])
+        groups = grouper.assign([(r[0], r[2], r[1]) for r in rows], index)
+        enrichments, embeddings = enrichment_frames(ids, result, identities, groups, _now())
+        with transaction(con):
+            insert_frame(con, "insert_embeddings", "incoming_embeddings", embeddings)
+            insert_frame(con, "insert_enrichments", "incoming_enrichments", enrichments)
+        done += len(ids)
+        if progress:
+            progress(len(ids))
+    return done

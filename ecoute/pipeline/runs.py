@@ -1,0 +1,27 @@
+"""The `runs` log (one row per flow run, with its stats) and the period a report covers."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from ecoute.warehouse.connection import run
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
+    run(con, "start_run", {"run_id": run_id, "flow": flow})
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, stats: dict[str, Any]) -> None:
+    run(con, "finish_run", {"run_id": run_id, "status": status, "stats": json.dumps(stats, default=str)})
+
+
+def report_period(con: duckdb.DuckDBPyConnection, days: int) -> tuple[date, date] | None:
+    """The last `days` days that have mentions, ending at the latest mention."""
+    last = con.sql("SELECT max(published_at)::DATE FROM mentions").fetchall()[0][0]
+    if last is None:
+        return None
+    return last - timedelta(days=days - 1), last
