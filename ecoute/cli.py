@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from functools import wraps
 from importlib import resources
 from pathlib import Path
@@ -17,7 +17,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ecoute.connectors import KINDS
 from ecoute.core.errors import EcouteError
+from ecoute.core.settings import load_settings
+from ecoute.warehouse.connection import connect
+from ecoute.warehouse.connection import run as run_sql
 
 # Prefect's local server: no analytics (no network here) and a start-up timeout that the
 # first run's migrations fit in. Set before Prefect is imported; the user's values win.
@@ -78,8 +82,6 @@ def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
 
     Example: ecoute check --settings ecoute.toml
     """
-    from ecoute.core.settings import load_settings
-
     loaded = load_settings(settings)
     console.print(f"[green]{settings} is valid.[/]")
     for brand in loaded.brands:
@@ -90,16 +92,15 @@ def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
 
 
 def _run_listen(settings: Path, sources: list[str] | None = None) -> dict[str, Any]:
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.flows.listen import listen
 
     return listen(settings_path=str(settings), sources=sources)
 
 
 def _print_counts(warehouse_path: Path) -> None:
-    from ecoute.warehouse.connection import connect, run
-
     with connect(warehouse_path) as con:
-        rows = run(con, "table_counts").fetchall()
+        rows = run_sql(con, "table_counts").fetchall()
     table = Table("table", "rows")
     for name, count in rows:
         table.add_row(name, str(count))
@@ -139,8 +140,6 @@ def run(
 
     Example: ecoute run --settings ecoute.toml
     """
-    from ecoute.core.settings import load_settings
-
     loaded = load_settings(settings)
     unknown = set(source or []) - {s.name for s in loaded.sources}
     if unknown:
@@ -161,7 +160,7 @@ def demo(
 
     Example: ecoute demo --dir ecoute-demo
     """
-    from ecoute.core.settings import load_settings
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.demo.corpus import generate
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -187,10 +186,9 @@ def report(
 
     Example: ecoute report --brand Zelia --start 2026-10-01 --end 2026-10-31
     """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute import pipeline
-    from ecoute.core.settings import load_settings
     from ecoute.reports import write_report
-    from ecoute.warehouse.connection import connect
 
     loaded = load_settings(settings)
     brands = [loaded.brand(brand)] if brand else loaded.brands
@@ -216,10 +214,6 @@ def quarantine(
 
     Example: ecoute quarantine --source demo
     """
-    from ecoute.core.settings import load_settings
-    from ecoute.warehouse.connection import connect
-    from ecoute.warehouse.connection import run as run_sql
-
     loaded = load_settings(settings)
     with connect(loaded.warehouse.path) as con:
         rows = run_sql(con, "list_quarantine", {"source": source, "limit": limit}).fetchall()
@@ -239,7 +233,6 @@ def status(settings: SettingsOption = Path("ecoute.toml")) -> None:
 
     Example: ecoute status
     """
-    from ecoute.core.settings import load_settings
 
     _print_counts(load_settings(settings).warehouse.path)
 
@@ -251,9 +244,10 @@ def serve(settings: SettingsOption = Path("ecoute.toml")) -> None:
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api ecoute serve --settings ecoute.toml
     """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from prefect.schedules import Cron
 
-    from ecoute.core.settings import load_settings
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.flows.listen import listen
 
     loaded = load_settings(settings)
@@ -282,6 +276,7 @@ def train_sentiment(
     Labels are negative/neutral/positive or 0/1/2.
     Example: ecoute train sentiment --data labelled.csv --out ecoute-data/sentiment-head
     """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.models.train_sentiment import main as train_main
 
     argv = ["--data", str(data), "--out", str(out), "--encoder", encoder]
@@ -303,6 +298,7 @@ def bench_sentiment(
 
     Example: ecoute bench sentiment --data ../shared/benchmarks/sentiment --json
     """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.models.bench_sentiment import main as bench_main
 
     argv = ["--data", str(data), "--sentiment", sentiment, "--encoder", encoder]
@@ -317,7 +313,7 @@ def refit(settings: SettingsOption = Path("ecoute.toml")) -> None:
 
     Example: ecoute refit --settings ecoute.toml
     """
-    from ecoute.core.settings import load_settings
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.flows.refit import refit_topics_flow
 
     load_settings(settings)  # a bad file is one clear message before Prefect starts
@@ -337,6 +333,7 @@ def bench_trends(
 
     Example: ecoute bench trends --scale 1.0 --json
     """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.bench.trends import main as trends_main
 
     argv = ["--scale", str(scale), "--work-dir", str(work_dir)]
@@ -353,6 +350,7 @@ def bench_enrich(
 
     Example: ecoute bench enrich --n 2000 --json
     """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.bench.enrich import main as enrich_main
 
     raise typer.Exit(enrich_main(["--n", str(n), "--json"] if as_json else ["--n", str(n)]))
@@ -364,8 +362,6 @@ def sources() -> None:
 
     Example: ecoute sources
     """
-    from ecoute.connectors import KINDS
-
     table = Table("kind", "endpoint", "settings", "credentials")
     for kind, info in KINDS.items():
         table.add_row(kind, info.endpoint, info.needs, info.credentials)
@@ -386,11 +382,9 @@ def collect(
 
     Example: ecoute collect --source hn --brand Zelia --since 2026-11-01
     """
-    from datetime import datetime
 
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute import pipeline
-    from ecoute.core.settings import load_settings
-    from ecoute.warehouse.connection import connect
 
     loaded = load_settings(settings)
     chosen = next((s for s in loaded.sources if s.name == source), None)

@@ -183,6 +183,20 @@ def _is_package_reexport(imp: Import, modules: Mapping[str, Path]) -> bool:
     return modules[imp.module].name == "__init__.py" and imp.target.startswith(imp.module + ".")
 
 
+def _says_why(lines: Sequence[str], lineno: int) -> bool:
+    """A comment on the import's line, or above the run of import lines it belongs to."""
+    at = lineno - 1
+    while True:
+        if "#" in lines[at]:
+            return True
+        above = lines[at - 1].strip() if at > 0 else ""
+        if above.startswith("#"):
+            return True
+        if not above.startswith(("import ", "from ")):
+            return False
+        at -= 1
+
+
 @pytest.fixture(scope="module")
 def tree() -> tuple[dict[str, Path], list[Import]]:
     return all_imports()
@@ -219,10 +233,8 @@ def test_function_level_imports_are_few_and_say_why(tree: tuple[dict[str, Path],
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for inner in ast.walk(node):
-                if isinstance(inner, ast.Import | ast.ImportFrom):
-                    here, before = lines[inner.lineno - 1], lines[inner.lineno - 2].strip()
-                    if "#" not in here and not before.startswith("#"):
-                        silent.append(f"{name}:{inner.lineno}")
+                if isinstance(inner, ast.Import | ast.ImportFrom) and not _says_why(lines, inner.lineno):
+                    silent.append(f"{name}:{inner.lineno}")
     assert silent == [], "a function-level import needs a comment saying why it is late"
 
 

@@ -42,7 +42,7 @@ def test_relative_paths_are_taken_from_the_settings_folder(tmp_path: Path) -> No
         ({"brands": [{"name": "A", "query": "a AND (b"}]}, "position"),  # a query with a mistake
         ({"sources": [{"name": "x", "kind": "appstore", "apps": [{"brand": "B", "id": "1"}]}]}, "unknown brand 'B'"),
         ({"brands": [{"name": "A", "competitors": ["B"]}]}, "unknown brand 'B'"),  # dangling competitor
-        ({"models": {"batch_size": 0}}, "ecoute.models.batch_size"),  # out of range
+        ({"models": {"batch_size": 0}}, "models.batch_size"),  # out of range
         ({"brands": [{"name": "A"}, {"name": "a"}]}, "brand names must be unique"),  # duplicate brand
     ],
 )

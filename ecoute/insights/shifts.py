@@ -118,26 +118,16 @@ def _sentiment_shift(
         f"{brand}: negative share {direction} steadily, from ~{first:.0%} to ~{last:.0%} "
         f"over {len(counted)} weeks ({start} to {end})"
     )
-    return Finding(
-        kind="sentiment_shift",
-        brand=brand,
-        scope="brand",
-        period_start=start,
-        period_end=end,
-        observed=round(last, 4),
-        baseline=round(first, 4),
-        magnitude=round(change * 100, 1),  # percentage points
+    measured = {"weekly": [w.as_dict() for w in counted], "slope_per_week": evidence.rounded(slope, 4)}
+    return _shift(
+        con,
+        "sentiment_shift",
+        brand,
+        (start, counted[-1].start, end),
+        (first, last, z),
         confidence=round(r2 * min(1.0, abs(change) / (2 * SENTIMENT_SHIFT_POINTS)), 3),
         headline=headline,
-        evidence={
-            "weekly": [w.as_dict() for w in counted],
-            "slope_per_week": evidence.rounded(slope, 4),
-            "r2": evidence.rounded(r2),
-            "change_points": evidence.rounded(change * 100, 1),
-            "z": evidence.rounded(z, 2),
-            "keywords": evidence.dominant_topics(con, brand, counted[-1].start, end),
-            "examples": evidence.examples(con, brand, counted[-1].start, end),
-        },
+        measured={**measured, "r2": evidence.rounded(r2)},
     )
 
 
@@ -166,8 +156,40 @@ def _share_of_voice_shift(
         f"{brand}: share of voice {direction} from {before:.0%} to {after:.0%} against {others} "
         f"({first[0].start} to {first[-1].end} vs {last[0].start} to {end})"
     )
+    measured = {"peers": peers, "weekly": [w.as_dict() for w in weeks]}
+    measured |= {"share_before": evidence.rounded(before), "share_after": evidence.rounded(after)}
+    return _shift(
+        con,
+        "share_of_voice_shift",
+        brand,
+        (start, last[0].start, end),
+        (before, after, z),
+        confidence=evidence.confidence(z, settings.threshold),
+        headline=headline,
+        measured=measured,
+    )
+
+
+def _shift(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    brand: str,
+    period: tuple[date, date, date],
+    shares: tuple[float, float, float],
+    *,
+    confidence: float,
+    headline: str,
+    measured: dict[str, object],
+) -> Finding:
+    """A shift finding: `period` is (start, start of the recent weeks, end); `shares` (before, after, z).
+
+    Keywords and example posts come from the recent weeks, where the share has moved to.
+    """
+    start, recent, end = period
+    before, after, z = shares
+    change = after - before
     return Finding(
-        kind="share_of_voice_shift",
+        kind=kind,
         brand=brand,
         scope="brand",
         period_start=start,
@@ -175,16 +197,13 @@ def _share_of_voice_shift(
         observed=round(after, 4),
         baseline=round(before, 4),
         magnitude=round(change * 100, 1),  # percentage points
-        confidence=evidence.confidence(z, settings.threshold),
+        confidence=confidence,
         headline=headline,
         evidence={
-            "peers": peers,
-            "weekly": [w.as_dict() for w in weeks],
-            "share_before": evidence.rounded(before),
-            "share_after": evidence.rounded(after),
+            **measured,
             "change_points": evidence.rounded(change * 100, 1),
             "z": evidence.rounded(z, 2),
-            "keywords": evidence.dominant_topics(con, brand, last[0].start, end),
-            "examples": evidence.examples(con, brand, last[0].start, end),
+            "keywords": evidence.dominant_topics(con, brand, recent, end),
+            "examples": evidence.examples(con, brand, recent, end),
         },
     )
