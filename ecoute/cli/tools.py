@@ -1,0 +1,92 @@
+"""`ecoute train ...` and `ecoute bench ...`: training and benchmark commands that print figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecoute.cli.common import friendly
+
+train_app = typer.Typer(help="Train models from labelled data.", no_args_is_help=True)
+bench_app = typer.Typer(help="Measure models and detectors; prints figures.", no_args_is_help=True)
+
+
+@train_app.command("sentiment")
+@friendly
+def train_sentiment(
+    data: Annotated[Path, typer.Option(help="A CSV with text,label columns, or a folder with train_/val_ files.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the head to.")] = Path("ecoute-data/sentiment-head"),
+    encoder: Annotated[str, typer.Option(help="Encoder the head reads (must match the pipeline's).")] = "e5",
+    bench: Annotated[Path | None, typer.Option(help="Benchmark folder: score the head and record it.")] = None,
+) -> None:
+    """Train a sentiment head on the encoder's embeddings; use it with `[models] sentiment = "<out>"`.
+
+    Labels are negative/neutral/positive or 0/1/2.
+    Example: ecoute train sentiment --data labelled.csv --out ecoute-data/sentiment-head
+    """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    from ecoute.models.train_sentiment import main as train_main
+
+    argv = ["--data", str(data), "--out", str(out), "--encoder", encoder]
+    raise typer.Exit(train_main([*argv, "--bench", str(bench)] if bench else argv))
+
+
+@bench_app.command("sentiment")
+@friendly
+def bench_sentiment(
+    data: Annotated[
+        Path, typer.Option(help="Folder holding xlmt/ and tweeteval/ (e.g. ../shared/benchmarks/sentiment).")
+    ],
+    sentiment: Annotated[str, typer.Option(help="'packaged', a head or branch folder, or hf:<model id>.")] = "packaged",
+    encoder: Annotated[str, typer.Option(help="Encoder spec.")] = "e5",
+    limit: Annotated[int | None, typer.Option(help="Only the first N texts of each set.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score the sentiment model: macro-F1, accuracy, macro-recall and texts/s per labelled set.
+
+    Example: ecoute bench sentiment --data ../shared/benchmarks/sentiment --json
+    """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    from ecoute.models.bench_sentiment import main as bench_main
+
+    argv = ["--data", str(data), "--sentiment", sentiment, "--encoder", encoder]
+    argv += ["--limit", str(limit)] if limit else []
+    raise typer.Exit(bench_main([*argv, "--json"] if as_json else argv))
+
+
+@bench_app.command("trends")
+@friendly
+def bench_trends(
+    scale: Annotated[float, typer.Option(help="Corpus size factor (1.0 = about 5,600 mentions per corpus).")] = 1.0,
+    work_dir: Annotated[Path, typer.Option(help="Where corpora and warehouses are written.")] = Path(
+        "ecoute-data/bench-trends"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run detection on generated corpora with planted events (and one with none); print recall and false alarms.
+
+    Example: ecoute bench trends --scale 1.0 --json
+    """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    from ecoute.bench.trends import main as trends_main
+
+    argv = ["--scale", str(scale), "--work-dir", str(work_dir)]
+    raise typer.Exit(trends_main([*argv, "--json"] if as_json else argv))
+
+
+@bench_app.command("enrich")
+@friendly
+def bench_enrich(
+    n: Annotated[int, typer.Option("--n", help="Demo texts to enrich.")] = 2000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Mentions/s of batched enrichment vs one text at a time, and per-batch cost at 10k and 200k stored.
+
+    Example: ecoute bench enrich --n 2000 --json
+    """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    from ecoute.bench.enrich import main as enrich_main
+
+    raise typer.Exit(enrich_main(["--n", str(n), "--json"] if as_json else ["--n", str(n)]))
