@@ -325,3 +325,16 @@ def test_wheel_installs_one_top_level_name(tmp_path: Path) -> None:
         if f"{m.replace('.', '/')}{'/__init__' if p.name == '__init__.py' else ''}.py" not in names
     ]
     assert missing == [], "a package folder is missing from pyproject's package list"
+
+
+def test_prefect_entrypoints_resolve() -> None:
+    """Every deployment in prefect.yaml names a flow that loads from its file (a worker does just this)."""
+    yaml = pytest.importorskip("yaml")
+    from prefect.flows import load_flow_from_entrypoint  # late: prefect is slow to import, only this test needs it
+
+    deployments = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
+    assert deployments
+    for deployment in deployments:
+        entrypoint = deployment["entrypoint"]
+        flow = load_flow_from_entrypoint(str(ROOT / entrypoint.partition(":")[0]) + ":" + entrypoint.partition(":")[2])
+        assert flow.name, entrypoint
