@@ -16,13 +16,12 @@ private, undocumented endpoints of play.google.com, which its terms forbid.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
-from ecoute.connectors.base import BrandMatcher, CollectContext
+from ecoute.connectors.base import BrandMatcher, CollectContext, parse_items, parse_time, shape
 from ecoute.connectors.errors import ParseError
 from ecoute.connectors.http import Fetcher
 from ecoute.core.records import Batch, Mention, Rejected
@@ -84,17 +83,6 @@ def _last_page(feed: dict[str, Any]) -> int | None:
     return None
 
 
-def parse_timestamp(value: str | None) -> datetime:
-    """`updated` is ISO 8601 with an offset (Apple writes Pacific time): naive UTC."""
-    if not value:
-        raise ParseError(f"updated is missing (got {value!r})")
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ParseError(f"updated {value!r} is not ISO 8601") from None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
 def parse_review(
     entry: Entry, source: str, app: App, country: str, context: CollectContext, matcher: BrandMatcher
 ) -> Mention:
@@ -106,7 +94,7 @@ def parse_review(
     rating_text = _label(entry, "im:rating")
     if rating_text is None or not rating_text.strip().isdigit() or not 1 <= int(rating_text) <= 5:
         raise ParseError(f"review {native_id}: im:rating should be 1 to 5, got {entry.get('im:rating')!r}")
-    published_at = parse_timestamp(_label(entry, "updated"))
+    published_at = parse_time(_label(entry, "updated"), "updated")  # ISO 8601, Apple writes Pacific time
     title, body = (_label(entry, "title") or "").strip(), (_label(entry, "content") or "").strip()
     if not body and not title:
         raise ParseError(f"review {native_id}: title.label and content.label are both missing or empty")
@@ -138,10 +126,7 @@ def parse_feed(
     """One customer-reviews JSON page; ParseError when it is not such a feed at all."""
     feed = payload.get("feed") if isinstance(payload, dict) else None
     if not isinstance(feed, dict):
-        shape = sorted(payload)[:10] if isinstance(payload, dict) else type(payload).__name__
-        raise ParseError(
-            f"{source}: expected a customer-reviews feed with `feed`, got {shape!r}: {str(payload)[:200]!r}"
-        )
+        raise ParseError(f"{source}: expected a customer-reviews feed with `feed`, got {shape(payload)}")
     entries = feed.get("entry")
     if entries is None:  # no review at all (or an unknown app): Apple leaves `entry` out
         entries = []
@@ -150,29 +135,23 @@ def parse_feed(
     elif not isinstance(entries, list):
         raise ParseError(f"{source}: feed.entry should be a list, got {type(entries).__name__}: {entries!r:.200}")
     matcher = matcher or context.matcher()
-    page = FeedPage(last_page=_last_page(feed))
-    for entry in entries:
-        if isinstance(entry, dict) and _is_app_entry(entry):
-            continue
-        page.reviews += 1
-        try:
-            if not isinstance(entry, dict):
-                raise ParseError(f"expected a review object, got {type(entry).__name__}")
-            mention = parse_review(entry, source, app, country, context, matcher)
-        except ParseError as error:
-            scrubbed = _scrubbed(entry, "(removed)") if isinstance(entry, dict) else entry
-            page.rejected.append(
-                Rejected(
-                    source,
-                    f"{country}/{app.id}: {error}",
-                    json.dumps(scrubbed, ensure_ascii=False, default=str),
-                    brand=app.brand,
-                )
-            )
-            continue
-        page.mentions.append(mention)
-        page.oldest = min(page.oldest or mention.published_at, mention.published_at)
-    return page
+    reviews = [entry for entry in entries if not (isinstance(entry, dict) and _is_app_entry(entry))]
+    parsed = parse_items(
+        reviews,
+        lambda entry: parse_review(entry, source, app, country, context, matcher),
+        _scrubbed,
+        source=source,
+        brand=app.brand,
+        where=f"{country}/{app.id}",
+        expect="a review object",
+    )
+    return FeedPage(
+        mentions=parsed.mentions,
+        rejected=parsed.rejected,
+        reviews=len(reviews),
+        last_page=_last_page(feed),
+        oldest=min((mention.published_at for mention in parsed.mentions), default=None),
+    )
 
 
 class AppStoreConnector:

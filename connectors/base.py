@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from bs4 import BeautifulSoup
 
@@ -14,7 +15,7 @@ from ecoute.connectors.errors import ParseError
 from ecoute.connectors.http import Fetcher
 from ecoute.core.privacy import Pseudonymizer, normalise_handle
 from ecoute.core.query import Query, brand_query
-from ecoute.core.records import Batch, Mention
+from ecoute.core.records import Batch, Mention, Rejected
 from ecoute.core.settings import Brand
 
 
@@ -128,3 +129,55 @@ def parse_time(value: Any, name: str) -> datetime:
     except ValueError:
         raise ParseError(f"{name} {value!r} is not an ISO 8601 time") from None
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+REMOVED = "(removed)"  # what stands for the author in a quarantined payload
+
+Item = TypeVar("Item")
+
+
+def parse_items(
+    items: Iterable[Item | Rejected],
+    parse: Callable[[Item], Mention],
+    scrub: Callable[[Item, str], Any],
+    *,
+    source: str,
+    brand: str | None = None,
+    where: str | None = None,
+    expect: str | None = None,
+) -> Batch:
+    """Parse each item into a Mention, or quarantine it: the one parse-or-reject loop of the connectors.
+
+    An item `parse` refuses (ParseError) becomes a Rejected with the error as its reason (after
+    `where`, e.g. the page's URL, when given) and the item as its payload, scrubbed of its author
+    by `scrub(item, REMOVED)`. With `expect` (e.g. "a hit object"), an item that is not a JSON
+    object is rejected as it came, without calling `parse`. An item a reader already rejected
+    (a line that is not JSON) is kept in its place. Mentions and rejections keep the items' order.
+    """
+    batch = Batch()
+    for item in items:
+        if isinstance(item, Rejected):
+            batch.rejected.append(item)
+            continue
+        try:
+            if expect is not None and not isinstance(item, dict):
+                raise ParseError(f"expected {expect}, got {type(item).__name__}")
+            batch.mentions.append(parse(item))
+        except ParseError as error:
+            raw = scrub(item, REMOVED) if expect is None or isinstance(item, dict) else item
+            reason = f"{where}: {error}" if where else str(error)
+            payload = json.dumps(raw, ensure_ascii=False, default=str)
+            batch.rejected.append(Rejected(source, reason, payload, brand=brand))
+    return batch
+
+
+def count(item: Mapping[str, Any], key: str) -> int | None:
+    """A count field (likes, replies, shares): a whole number of at least 0, else None."""
+    value = item.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def shape(payload: Any) -> str:
+    """What a payload that is not the expected page looks like: its first keys (or its type) and its start."""
+    keys = sorted(payload)[:10] if isinstance(payload, dict) else type(payload).__name__
+    return f"{keys!r}: {str(payload)[:200]!r}"

@@ -12,14 +12,13 @@ from the public AppView and, when refused, says which variables to set.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from ecoute.connectors.base import BrandMatcher, CollectContext, parse_time
+from ecoute.connectors.base import BrandMatcher, CollectContext, count, parse_items, parse_time, shape
 from ecoute.connectors.errors import ParseError, SourceUnavailable
 from ecoute.connectors.http import Fetcher
 from ecoute.connectors.query_translate import to_searches
@@ -57,14 +56,9 @@ def post_url(uri: str) -> tuple[str, str]:
     return parts[0], parts[2]
 
 
-def _count(post: Post, key: str) -> int | None:
-    value = post.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
 def _shares(post: Post) -> int | None:
     """Reposts plus quotes: a quote is a repost with a comment."""
-    counts = [c for c in (_count(post, "repostCount"), _count(post, "quoteCount")) if c is not None]
+    counts = [c for c in (count(post, "repostCount"), count(post, "quoteCount")) if c is not None]
     return sum(counts) if counts else None
 
 
@@ -86,6 +80,8 @@ def _scrubbed(value: Any, author_key: str | None, top: bool = True) -> Any:
 
 def parse_post(post: Post, source: str, context: CollectContext, matcher: BrandMatcher, brand: str) -> Mention:
     """One post view as a Mention; ParseError naming the field when it is malformed."""
+    if not isinstance(post, dict):  # checked here, not by parse_items: _scrubbed cleans any value
+        raise ParseError(f"expected a post view object, got {type(post).__name__}")
     uri = post.get("uri")
     if not isinstance(uri, str):
         raise ParseError(f"uri is missing or not a string (got {uri!r})")
@@ -123,9 +119,7 @@ def parse_post(post: Post, source: str, context: CollectContext, matcher: BrandM
         in_reply_to=mention_id(source, parent_uri) if isinstance(parent_uri, str) and parent_uri else None,
         language=language,
         platform=PLATFORM,
-        engagement=Engagement(
-            likes=_count(post, "likeCount"), replies=_count(post, "replyCount"), shares=_shares(post)
-        ),
+        engagement=Engagement(likes=count(post, "likeCount"), replies=count(post, "replyCount"), shares=_shares(post)),
         raw=_scrubbed(post, author_key),
     )
 
@@ -135,23 +129,23 @@ def parse_page(
 ) -> Page:
     """A searchPosts JSON page (`{"posts": [...], "cursor"}`); ParseError when it is not one at all."""
     if not isinstance(payload, dict) or not isinstance(payload.get("posts"), list):
-        shape = sorted(payload)[:10] if isinstance(payload, dict) else type(payload).__name__
-        raise ParseError(f"{source}: expected a searchPosts page with `posts`, got {shape!r}: {str(payload)[:200]!r}")
+        raise ParseError(f"{source}: expected a searchPosts page with `posts`, got {shape(payload)}")
     matcher = matcher or context.matcher()
     cursor = payload.get("cursor")
-    page = Page(items=len(payload["posts"]), cursor=cursor if isinstance(cursor, str) and cursor else None)
-    for post in payload["posts"]:
-        try:
-            if not isinstance(post, dict):
-                raise ParseError(f"expected a post view object, got {type(post).__name__}")
-            mention = parse_post(post, source, context, matcher, brand)
-        except ParseError as error:
-            raw = _scrubbed(post, "(removed)")
-            page.rejected.append(Rejected(source, str(error), json.dumps(raw, ensure_ascii=False), brand=brand))
-            continue
-        page.mentions.append(mention)
-        page.oldest = min(page.oldest or mention.published_at, mention.published_at)
-    return page
+    parsed = parse_items(
+        payload["posts"],
+        lambda post: parse_post(post, source, context, matcher, brand),
+        _scrubbed,
+        source=source,
+        brand=brand,
+    )
+    return Page(
+        mentions=parsed.mentions,
+        rejected=parsed.rejected,
+        items=len(payload["posts"]),
+        cursor=cursor if isinstance(cursor, str) and cursor else None,
+        oldest=min((mention.published_at for mention in parsed.mentions), default=None),
+    )
 
 
 def since_param(since: datetime) -> str:

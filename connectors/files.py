@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from ecoute.connectors.base import BrandMatcher, CollectContext
+from ecoute.connectors.base import BrandMatcher, CollectContext, parse_items
 from ecoute.connectors.errors import ParseError, SourceUnavailable
 from ecoute.connectors.http import Fetcher
 from ecoute.core.records import Batch, Engagement, Mention, Rejected, mention_id
@@ -106,20 +106,14 @@ def parse_record(record: Record, source: FileSource, context: CollectContext, ma
 def parse_records(records: Iterable[Record | Rejected], source: FileSource, context: CollectContext) -> Batch:
     """Mentions and rejections from rows, in order."""
     matcher = context.matcher()
-    batch = Batch()
-    for record in records:
-        if isinstance(record, Rejected):
-            batch.rejected.append(record)
-            continue
-        try:
-            batch.mentions.append(parse_record(record, source, context, matcher))
-        except ParseError as error:
-            author = source.mapping.author
-            payload = _scrubbed(record, source.mapping, "(removed)") if author and record.get(author) else record
-            batch.rejected.append(
-                Rejected(source.name, str(error), json.dumps(payload, ensure_ascii=False, default=str))
-            )
-    return batch
+    author = source.mapping.author
+
+    def scrub(record: Record, removed: str) -> Record:
+        return _scrubbed(record, source.mapping, removed) if author and record.get(author) else record
+
+    return parse_items(
+        records, lambda record: parse_record(record, source, context, matcher), scrub, source=source.name
+    )
 
 
 def _jsonl_records(path: Path, source_name: str) -> Iterator[Record | Rejected]:

@@ -6,12 +6,19 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from ecoute.connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text
+from ecoute.connectors.base import (
+    BrandMatcher,
+    CollectContext,
+    add_mention,
+    count,
+    html_to_text,
+    parse_items,
+    shape,
+)
 from ecoute.connectors.errors import ParseError
 from ecoute.connectors.http import Fetcher
 from ecoute.connectors.query_translate import to_searches
@@ -62,11 +69,6 @@ def _published(hit: Hit) -> datetime:
     raise ParseError(f"created_at_i {seconds!r} / created_at {text!r} is not a time")
 
 
-def _count(hit: Hit, key: str) -> int | None:
-    value = hit.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
 def parse_hit(hit: Hit, source: str, context: CollectContext, matcher: BrandMatcher, brand: str) -> Mention:
     """One story or comment as a Mention; ParseError naming the field when it is malformed."""
     native_id = hit.get("objectID")
@@ -81,7 +83,7 @@ def parse_hit(hit: Hit, source: str, context: CollectContext, matcher: BrandMatc
         if not isinstance(comment_text, str) or not comment_text.strip():
             raise ParseError(f"comment {native_id}: comment_text is missing or empty (got {comment_text!r})")
         text = html_to_text(comment_text)
-        engagement = Engagement(likes=_count(hit, "points"))
+        engagement = Engagement(likes=count(hit, "points"))
     else:
         title = hit.get("title")
         if not isinstance(title, str) or not title.strip():
@@ -90,7 +92,7 @@ def parse_hit(hit: Hit, source: str, context: CollectContext, matcher: BrandMatc
         # A link story's only words are its title and URL; the URL often names the brand's domain.
         body = html_to_text(story_text) if isinstance(story_text, str) and story_text.strip() else link
         text = f"{title.strip()}\n\n{body}" if isinstance(body, str) and body else title.strip()
-        engagement = Engagement(likes=_count(hit, "points"), replies=_count(hit, "num_comments"))
+        engagement = Engagement(likes=count(hit, "points"), replies=count(hit, "num_comments"))
         parent = None
     handle = hit.get("author") if isinstance(hit.get("author"), str) and hit.get("author") else None
     author_key = context.pseudonymizer.author_key(PLATFORM, handle) if handle else None
@@ -116,24 +118,23 @@ def parse_page(
 ) -> Page:
     """A `search_by_date` JSON page; ParseError when it is not one at all."""
     if not isinstance(payload, dict) or not isinstance(payload.get("hits"), list):
-        shape = sorted(payload)[:10] if isinstance(payload, dict) else type(payload).__name__
-        raise ParseError(f"{source}: expected an Algolia page with `hits`, got {shape!r}: {str(payload)[:200]!r}")
+        raise ParseError(f"{source}: expected an Algolia page with `hits`, got {shape(payload)}")
     matcher = matcher or context.matcher()
-    page = Page(page=_count(payload, "page") or 0, pages=_count(payload, "nbPages") or 0)
-    for hit in payload["hits"]:
-        try:
-            if not isinstance(hit, dict):
-                raise ParseError(f"expected a hit object, got {type(hit).__name__}")
-            mention = parse_hit(hit, source, context, matcher, brand)
-        except ParseError as error:
-            scrubbed = _scrubbed(hit, "(removed)") if isinstance(hit, dict) else hit
-            page.rejected.append(
-                Rejected(source, str(error), json.dumps(scrubbed, ensure_ascii=False, default=str), brand=brand)
-            )
-            continue
-        page.mentions.append(mention)
-        page.oldest = mention.published_at
-    return page
+    parsed = parse_items(
+        payload["hits"],
+        lambda hit: parse_hit(hit, source, context, matcher, brand),
+        _scrubbed,
+        source=source,
+        brand=brand,
+        expect="a hit object",
+    )
+    return Page(
+        mentions=parsed.mentions,
+        rejected=parsed.rejected,
+        page=count(payload, "page") or 0,
+        pages=count(payload, "nbPages") or 0,
+        oldest=parsed.mentions[-1].published_at if parsed.mentions else None,
+    )
 
 
 class HackerNewsConnector:

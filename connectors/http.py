@@ -1,5 +1,9 @@
 """The one HTTP client factory, and polite fetching: a per-host pace, Retry-After on 429,
 backoff on 5xx and timeouts. Tests pass `transport=httpx.MockTransport(...)`.
+
+The Fetcher is the only retry layer of a collection (the `listen` flow does not retry a source):
+an outage is retried here, `max_retries` times at most; a refusal (4xx other than 429) and a
+ParseError are not retried at all, so a dead host costs `1 + max_retries` requests per run.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ USER_AGENT = f"python:ecoute:{_VERSION} (social listening; +https://github.com/e
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=5)
 RETRY_STATUSES = {500, 502, 503, 504}
+# An outage, worth another try: no answer in time, a refused or dropped connection, a garbled answer.
+TRANSIENT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)
 MAX_RETRY_AFTER = 300.0  # seconds; a longer wait is reported as RateLimited instead of slept
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -68,7 +74,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 class Fetcher:
-    """Polite GETs for one collection: one request per host at a time, spaced by
+    """Polite requests for one collection: one request per host at a time, spaced by
     `min_interval` seconds; 429 waits for Retry-After; 5xx and timeouts back off and retry."""
 
     def __init__(
@@ -108,29 +114,49 @@ class Fetcher:
         self, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> httpx.Response:
         """A successful response, or SourceUnavailable / RateLimited saying what was received."""
+        return await self._send("GET", url, params=params, headers=headers)
+
+    async def get_json(
+        self, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> Any:
+        return json_of(await self.get(url, params=params, headers=headers), url)
+
+    async def post_json(
+        self, url: str, *, json: Any = None, data: Any = None, headers: dict[str, str] | None = None, auth: Any = None
+    ) -> Any:
+        """For sign-in endpoints (OAuth tokens, sessions): retried like a GET on an outage or a 429
+        (a token request changes nothing twice), a refusal (4xx) raised at once."""
+        return json_of(await self._send("POST", url, json=json, data=data, headers=headers, auth=auth), url)
+
+    async def _send(self, method: str, url: str, **request: Any) -> httpx.Response:
+        """The one place ecoute retries: an outage (5xx, timeout, dropped connection) backs off and
+        tries again, a 429 waits for Retry-After; anything else is answered or raised at once."""
         host = urlsplit(url).netloc
         lock = self._locks.setdefault(host, asyncio.Lock())
         async with lock:
             for attempt in range(self.max_retries + 1):
                 await self._pace(host)
                 self.requests += 1
+                last = attempt == self.max_retries
                 try:
-                    response = await self.client.get(url, params=params, headers=headers)
-                except (httpx.TimeoutException, httpx.TransportError) as error:
-                    if attempt == self.max_retries:
+                    response = await self.client.request(method, url, **request)
+                except TRANSIENT_ERRORS as error:
+                    if last:
                         raise SourceUnavailable(
                             f"{host}: {type(error).__name__} after {attempt + 1} tries ({error})"
                         ) from error
                     await self._sleep(self.backoff * 2**attempt)
                     continue
+                except httpx.RequestError as error:  # a bad scheme, too many redirects: no retry mends it
+                    raise SourceUnavailable(f"{url}: {type(error).__name__} ({error})") from error
                 if response.status_code == 429:
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
-                    if attempt == self.max_retries or (wait is not None and wait > MAX_RETRY_AFTER):
+                    if last or (wait is not None and wait > MAX_RETRY_AFTER):
                         raise RateLimited(f"{host}: 429 Too Many Requests (Retry-After: {wait})", retry_after=wait)
                     await self._sleep(wait if wait is not None else self.backoff * 2**attempt)
                     continue
                 if response.status_code in RETRY_STATUSES:
-                    if attempt == self.max_retries:
+                    if last:
                         raise SourceUnavailable(
                             f"{host}: HTTP {response.status_code} after {attempt + 1} tries: {response.text[:200]!r}",
                             status_code=response.status_code,
@@ -138,7 +164,7 @@ class Fetcher:
                         )
                     await self._sleep(self.backoff * 2**attempt)
                     continue
-                if response.status_code >= 400:
+                if response.status_code >= 400:  # a refusal (404, 403, 401...) will not get better: no retry
                     raise SourceUnavailable(
                         f"{url}: HTTP {response.status_code}: {response.text[:200]!r}",
                         status_code=response.status_code,
@@ -147,30 +173,12 @@ class Fetcher:
                 return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def get_json(
-        self, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> Any:
-        response = await self.get(url, params=params, headers=headers)
-        try:
-            return response.json()
-        except ValueError:
-            raise ParseError(
-                f"{url}: expected JSON, got {response.headers.get('content-type')!r}: {response.text[:200]!r}"
-            ) from None
 
-    async def post_json(
-        self, url: str, *, json: Any = None, data: Any = None, headers: dict[str, str] | None = None, auth: Any = None
-    ) -> Any:
-        """For sign-in endpoints (OAuth tokens, sessions): no retries, errors as SourceUnavailable."""
-        await self._pace(urlsplit(url).netloc)
-        self.requests += 1
-        try:
-            response = await self.client.post(url, json=json, data=data, headers=headers, auth=auth)
-        except httpx.HTTPError as error:
-            raise SourceUnavailable(f"{url}: {type(error).__name__} ({error})") from error
-        if response.status_code >= 400:
-            raise SourceUnavailable(f"{url}: HTTP {response.status_code}: {response.text[:200]!r}")
-        try:
-            return response.json()
-        except ValueError:
-            raise ParseError(f"{url}: expected JSON, got {response.text[:200]!r}") from None
+def json_of(response: httpx.Response, url: str) -> Any:
+    """The response's JSON; ParseError saying what came instead (a ParseError is never retried)."""
+    try:
+        return response.json()
+    except ValueError:
+        raise ParseError(
+            f"{url}: expected JSON, got {response.headers.get('content-type')!r}: {response.text[:200]!r}"
+        ) from None

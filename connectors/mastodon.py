@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,12 +17,11 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-import httpx
 from bs4 import BeautifulSoup
 
-from ecoute.connectors.base import BrandMatcher, CollectContext, parse_time
+from ecoute.connectors.base import BrandMatcher, CollectContext, count, parse_items, parse_time, shape
 from ecoute.connectors.errors import ParseError
-from ecoute.connectors.http import Fetcher
+from ecoute.connectors.http import Fetcher, json_of
 from ecoute.connectors.query_translate import to_searches
 from ecoute.core.query import Query
 from ecoute.core.records import Batch, Engagement, Mention, Rejected, mention_id
@@ -71,11 +69,6 @@ def html_to_text(value: str) -> str:
 def full_handle(acct: str, instance_host: str) -> str:
     """`acct` has no domain for the instance's own accounts; with it, an author has one handle everywhere."""
     return acct if "@" in acct else f"{acct}@{instance_host}"
-
-
-def _count(status: Status, key: str) -> int | None:
-    value = status.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _scrubbed(status: Status, author_key: str | None) -> Status:
@@ -137,21 +130,20 @@ def parse_status(
         language=language if isinstance(language, str) and language else None,
         platform=PLATFORM,
         engagement=Engagement(
-            likes=_count(status, "favourites_count"),
-            replies=_count(status, "replies_count"),
-            shares=_count(status, "reblogs_count"),
+            likes=count(status, "favourites_count"),
+            replies=count(status, "replies_count"),
+            shares=count(status, "reblogs_count"),
         ),
         raw=_scrubbed(status, author_key),
     )
 
 
-def _removed(item: Any) -> str:
-    if isinstance(item, dict):
-        item = (
-            {**item, "reblog": _scrubbed(item["reblog"], "(removed)")} if isinstance(item.get("reblog"), dict) else item
-        )
-        item = _scrubbed(item, "(removed)")
-    return json.dumps(item, ensure_ascii=False, default=str)
+def _scrubbed_item(item: Status, author_key: str) -> Status:
+    """A timeline item minus handles: its own, and the boosted post's when it is a boost."""
+    reblog = item.get("reblog")
+    if isinstance(reblog, dict):
+        item = {**item, "reblog": _scrubbed(reblog, author_key)}
+    return _scrubbed(item, author_key)
 
 
 def parse_statuses(
@@ -164,30 +156,27 @@ def parse_statuses(
 ) -> Page:
     """A list of statuses (a timeline page); ParseError when the payload is not one at all."""
     if not isinstance(payload, list):
-        shape = sorted(payload)[:10] if isinstance(payload, dict) else type(payload).__name__
-        raise ParseError(f"{source}: expected a JSON list of statuses, got {shape!r}: {str(payload)[:200]!r}")
+        raise ParseError(f"{source}: expected a JSON list of statuses, got {shape(payload)}")
     matcher = matcher or context.matcher()
     page = Page(items=len(payload))
-    brand = brands[0] if len(brands) == 1 else None
-    for item in payload:
-        if isinstance(item, dict) and isinstance(item.get("id"), str | int):
-            page.last_id = str(item["id"])
-        try:
-            if not isinstance(item, dict):
-                raise ParseError(f"expected a status object, got {type(item).__name__}")
-            status = _original(item)
-            mention = parse_status(status, source, context, matcher, brands, host)
-        except ParseError as error:
-            page.rejected.append(Rejected(source, str(error), _removed(item), brand=brand))
-            continue
-        page.mentions.append(mention)
-        page.oldest = min(page.oldest or mention.published_at, mention.published_at)
-        page.newest = max(page.newest or mention.published_at, mention.published_at)
+
+    def parse(item: Status) -> Mention:
+        if isinstance(item.get("id"), str | int):
+            page.last_id = str(item["id"])  # the paging position, whether or not the status parses
+        status = _original(item)
+        mention = parse_status(status, source, context, matcher, brands, host)
         if isinstance(status.get("id"), str | int):
             page.local_ids[str(status["id"])] = mention.native_id
         parent = status.get("in_reply_to_id")
         if isinstance(parent, str | int) and parent != "":
             page.replies[mention.native_id] = str(parent)
+        return mention
+
+    brand = brands[0] if len(brands) == 1 else None
+    parsed = parse_items(payload, parse, _scrubbed_item, source=source, brand=brand, expect="a status object")
+    page.mentions, page.rejected = parsed.mentions, parsed.rejected
+    times = [mention.published_at for mention in parsed.mentions]
+    page.oldest, page.newest = (min(times), max(times)) if times else (None, None)
     return page
 
 
@@ -201,8 +190,7 @@ def parse_search(
 ) -> Page:
     """A v2 search result (`{"accounts", "statuses", "hashtags"}`); ParseError when it is not one."""
     if not isinstance(payload, dict) or not isinstance(payload.get("statuses"), list):
-        shape = sorted(payload)[:10] if isinstance(payload, dict) else type(payload).__name__
-        raise ParseError(f"{source}: expected a search result with `statuses`, got {shape!r}: {str(payload)[:200]!r}")
+        raise ParseError(f"{source}: expected a search result with `statuses`, got {shape(payload)}")
     return parse_statuses(payload["statuses"], source, context, brands, host, matcher)
 
 
@@ -277,7 +265,7 @@ class MastodonConnector:
             if url is None:
                 break
             response = await fetcher.get(url, params=params, headers=self._headers(url))
-            page = parse_statuses(_json(response, url), self.name, context, brands, host, matcher)
+            page = parse_statuses(json_of(response, url), self.name, context, brands, host, matcher)
             pages.append(page)
             # Timelines run newest first: once a page reaches the watermark, older pages add nothing.
             if not page.items or (since is not None and page.oldest is not None and page.oldest < since):
@@ -342,12 +330,3 @@ class MastodonConnector:
             if parent:
                 batch.mentions[index] = replace(mention, in_reply_to=mention_id(self.name, parent))
         return batch
-
-
-def _json(response: httpx.Response, url: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise ParseError(
-            f"{url}: expected JSON, got {response.headers.get('content-type')!r}: {response.text[:200]!r}"
-        ) from None

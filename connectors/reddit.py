@@ -8,7 +8,6 @@ pure so tests can feed it saved listings.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ecoute.connectors.base import BrandMatcher, CollectContext, add_mention
+from ecoute.connectors.base import BrandMatcher, CollectContext, add_mention, parse_items
 from ecoute.connectors.errors import ParseError, SourceUnavailable
 from ecoute.connectors.http import USER_AGENT, Fetcher
 from ecoute.connectors.query_translate import to_search
@@ -47,12 +46,19 @@ def _scrubbed(data: Thing, author_key: str | None) -> Thing:
     return {key: (author_key if key in HANDLE_FIELDS else value) for key, value in data.items()}
 
 
+def _scrubbed_thing(thing: Thing, author_key: str) -> Thing:
+    """A whole thing (kind and data) minus who wrote it."""
+    data = thing.get("data")
+    return {**thing, "data": _scrubbed(data, author_key)} if isinstance(data, dict) else thing
+
+
 def _text_field(data: Thing, key: str) -> str | None:
     value = data.get(key)
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _count(data: Thing, key: str) -> int | None:
+    """Unlike other platforms' counts, a Reddit score can be negative."""
     value = data.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -123,23 +129,20 @@ def parse_listing(
         raise ParseError(f"{source}: expected a Reddit Listing, got {str(payload)[:200]!r}")
     matcher = matcher or context.matcher()
     after = data.get("after")
-    listing = Listing(after=after if isinstance(after, str) and after else None)
-    for thing in data["children"]:
-        try:
-            if not isinstance(thing, dict):
-                raise ParseError(f"expected a thing object, got {type(thing).__name__}")
-            mention = parse_thing(thing, source, context, matcher, brand)
-        except ParseError as error:
-            item = thing
-            if isinstance(thing, dict) and isinstance(thing.get("data"), dict):
-                item = {**thing, "data": _scrubbed(thing["data"], "(removed)")}
-            listing.rejected.append(
-                Rejected(source, str(error), json.dumps(item, ensure_ascii=False, default=str), brand=brand)
-            )
-            continue
-        listing.mentions.append(mention)
-        listing.oldest = mention.published_at
-    return listing
+    parsed = parse_items(
+        data["children"],
+        lambda thing: parse_thing(thing, source, context, matcher, brand),
+        _scrubbed_thing,
+        source=source,
+        brand=brand,
+        expect="a thing object",
+    )
+    return Listing(
+        mentions=parsed.mentions,
+        rejected=parsed.rejected,
+        after=after if isinstance(after, str) and after else None,
+        oldest=parsed.mentions[-1].published_at if parsed.mentions else None,
+    )
 
 
 class RedditConnector:

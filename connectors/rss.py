@@ -7,7 +7,6 @@ Mentions and rejections out.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from typing import Any, ClassVar
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from ecoute.connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text
+from ecoute.connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text, parse_items
 from ecoute.connectors.errors import ParseError
 from ecoute.connectors.http import Fetcher
 from ecoute.connectors.query_translate import to_search
@@ -146,25 +145,16 @@ def parse_feed(
     matcher = matcher or context.matcher()
     channel = parsed.feed
     language, site = _language(channel.get("language")), _host(channel.get("link")) or _host(url)
-    mentions: list[Mention] = []
-    rejected: list[Rejected] = []
-    for entry in parsed.entries:
-        try:
-            mentions.append(
-                parse_entry(
-                    entry,
-                    source,
-                    context,
-                    matcher,
-                    brands=(brand,) if brand else (),
-                    language=language,
-                    site=site,
-                )
-            )
-        except ParseError as error:
-            payload = json.dumps(_scrubbed(entry, "(removed)"), ensure_ascii=False)
-            rejected.append(Rejected(source, f"{url}: {error}", payload, brand=brand))
-    return mentions, rejected
+    brands = (brand,) if brand else ()
+    batch = parse_items(
+        parsed.entries,
+        lambda entry: parse_entry(entry, source, context, matcher, brands=brands, language=language, site=site),
+        _scrubbed,
+        source=source,
+        brand=brand,
+        where=url,
+    )
+    return batch.mentions, batch.rejected
 
 
 class RssConnector:

@@ -28,7 +28,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 from bs4 import BeautifulSoup, Tag
 
-from ecoute.connectors.base import BrandMatcher, CollectContext
+from ecoute.connectors.base import BrandMatcher, CollectContext, parse_items
 from ecoute.connectors.errors import ConnectorError, ParseError, SourceUnavailable
 from ecoute.connectors.http import MAX_RETRY_AFTER, Fetcher
 from ecoute.core.records import Batch, Mention, Rejected
@@ -200,18 +200,23 @@ def parse_page(
     matcher = matcher or context.matcher()
     since = context.since_any
     result = WebPageResult(next_url=_href(soup.select_one(page.next_page), page_url) if page.next_page else None)
-    for item in soup.select(page.item):
-        try:
-            mention = parse_item(item, soup, page_url, page, source, context, matcher)
-        except ParseError as error:
-            author = item.select_one(page.author) if page.author else None
-            payload = {"page": page_url, "html": _scrubbed_html(item, author)}
-            result.rejected.append(Rejected(source, f"{page_url}: {error}", json.dumps(payload, ensure_ascii=False)))
-            continue
-        # An item dated before every brand's watermark was read by an earlier run.
-        if since is not None and mention.raw["published_at_from"] == "page" and mention.published_at < since:
-            continue
-        result.mentions.append(mention)
+    parsed = parse_items(
+        soup.select(page.item),
+        lambda item: parse_item(item, soup, page_url, page, source, context, matcher),
+        lambda item, _: {
+            "page": page_url,
+            "html": _scrubbed_html(item, item.select_one(page.author) if page.author else None),
+        },
+        source=source,
+        where=page_url,
+    )
+    result.rejected = parsed.rejected
+    # An item dated before every brand's watermark was read by an earlier run.
+    result.mentions = [
+        mention
+        for mention in parsed.mentions
+        if since is None or mention.raw["published_at_from"] != "page" or mention.published_at >= since
+    ]
     return result
 
 

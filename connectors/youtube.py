@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from ecoute.connectors.base import BrandMatcher, CollectContext, parse_time
+from ecoute.connectors.base import BrandMatcher, CollectContext, count, parse_items, parse_time, shape
 from ecoute.connectors.errors import ParseError, RateLimited, SourceUnavailable
 from ecoute.connectors.http import Fetcher
 from ecoute.connectors.query_translate import to_search
@@ -54,15 +54,10 @@ def rfc3339(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC, microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _shape(payload: Any) -> str:
-    shape = sorted(payload)[:10] if isinstance(payload, dict) else type(payload).__name__
-    return f"{shape!r}: {str(payload)[:200]!r}"
-
-
 def parse_search(payload: Any, source: str) -> tuple[list[str], list[Rejected]]:
     """Video ids from a `search` page; ParseError when it is not one."""
     if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
-        raise ParseError(f"{source}: expected a search result with `items`, got {_shape(payload)}")
+        raise ParseError(f"{source}: expected a search result with `items`, got {shape(payload)}")
     videos, rejected = [], []
     for item in payload["items"]:
         identifier = item.get("id") if isinstance(item, dict) else None
@@ -82,11 +77,6 @@ def _scrubbed(comment: Item, author_key: str | None) -> Item:
         return dict(comment)
     cleaned = {key: value for key, value in snippet.items() if key not in AUTHOR_FIELDS}
     return {**comment, "snippet": {**cleaned, "author": author_key}}
-
-
-def _count(snippet: Item, key: str) -> int | None:
-    value = snippet.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def parse_comment(
@@ -130,13 +120,15 @@ def parse_comment(
         from_brand=matcher.official_brand(name) or matcher.official_brand(channel_id),
         in_reply_to=mention_id(source, parent) if parent else None,
         platform=PLATFORM,
-        engagement=Engagement(likes=_count(snippet, "likeCount"), replies=replies),
+        engagement=Engagement(likes=count(snippet, "likeCount"), replies=replies),
         raw=_scrubbed(comment, author_key),
     )
 
 
-def _scrubbed_thread(thread: Item, author_key: str) -> Item:
+def _scrubbed_thread(thread: Any, author_key: str) -> Any:
     """A whole thread minus every author in it: the top-level comment's and the replies'."""
+    if not isinstance(thread, dict):
+        return thread
     raw = dict(thread)
     snippet = raw.get("snippet")
     if isinstance(snippet, dict) and isinstance(snippet.get("topLevelComment"), dict):
@@ -148,10 +140,39 @@ def _scrubbed_thread(thread: Item, author_key: str) -> Item:
     return raw
 
 
-def _rejected(source: str, error: ParseError, item: Any, brand: str, thread: bool = False) -> Rejected:
-    if isinstance(item, dict):
-        item = _scrubbed_thread(item, "(removed)") if thread else _scrubbed(item, "(removed)")
-    return Rejected(source, str(error), json.dumps(item, ensure_ascii=False, default=str), brand=brand)
+def parse_top(thread: Any, source: str, context: CollectContext, matcher: BrandMatcher, brand: str) -> Mention:
+    """A thread's top-level comment as a Mention; ParseError when the thread has none."""
+    snippet = thread.get("snippet") if isinstance(thread, dict) else None
+    top = snippet.get("topLevelComment") if isinstance(snippet, dict) else None
+    if not isinstance(snippet, dict) or not isinstance(top, dict):
+        raise ParseError(f"thread without snippet.topLevelComment (got {type(thread).__name__})")
+    return parse_comment(top, source, context, matcher, brand, replies=count(snippet, "totalReplyCount"))
+
+
+def parse_thread(thread: Any, source: str, context: CollectContext, matcher: BrandMatcher, brand: str) -> Batch:
+    """One thread: its top-level comment, then the replies it carries, each quarantined alone."""
+    top_only = parse_items(
+        [thread],
+        lambda item: parse_top(item, source, context, matcher, brand),
+        _scrubbed_thread,
+        source=source,
+        brand=brand,
+    )
+    if not top_only.mentions:
+        return top_only
+    top = top_only.mentions[0]
+    carried = thread.get("replies", {}).get("comments") if isinstance(thread.get("replies"), dict) else None
+    replies = parse_items(
+        carried or [],
+        lambda reply: parse_comment(
+            reply, source, context, matcher, brand, parent=reply.get("snippet", {}).get("parentId") or top.native_id
+        ),
+        _scrubbed,
+        source=source,
+        brand=brand,
+        expect="a reply object",
+    )
+    return Batch([top, *replies.mentions], replies.rejected)
 
 
 def parse_threads(
@@ -159,32 +180,16 @@ def parse_threads(
 ) -> Page:
     """A `commentThreads` page: each thread's top-level comment, then the replies it carries."""
     if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
-        raise ParseError(f"{source}: expected a commentThreads page with `items`, got {_shape(payload)}")
+        raise ParseError(f"{source}: expected a commentThreads page with `items`, got {shape(payload)}")
     matcher = matcher or context.matcher()
     token = payload.get("nextPageToken")
     page = Page(items=len(payload["items"]), next_page=token if isinstance(token, str) and token else None)
     for thread in payload["items"]:
-        snippet = thread.get("snippet") if isinstance(thread, dict) else None
-        top = snippet.get("topLevelComment") if isinstance(snippet, dict) else None
-        try:
-            if not isinstance(top, dict):
-                raise ParseError(f"thread without snippet.topLevelComment (got {type(thread).__name__})")
-            replies = _count(snippet, "totalReplyCount") if isinstance(snippet, dict) else None
-            mention = parse_comment(top, source, context, matcher, brand, replies=replies)
-        except ParseError as error:
-            page.rejected.append(_rejected(source, error, thread, brand, thread=True))
-            continue
-        page.mentions.append(mention)
-        page.oldest = min(page.oldest or mention.published_at, mention.published_at)
-        carried = thread.get("replies", {}).get("comments") if isinstance(thread.get("replies"), dict) else None
-        for reply in carried or []:
-            try:
-                if not isinstance(reply, dict):
-                    raise ParseError(f"expected a reply object, got {type(reply).__name__}")
-                parent = reply.get("snippet", {}).get("parentId") or mention.native_id
-                page.mentions.append(parse_comment(reply, source, context, matcher, brand, parent=parent))
-            except ParseError as error:
-                page.rejected.append(_rejected(source, error, reply, brand))
+        found = parse_thread(thread, source, context, matcher, brand)
+        page.mentions.extend(found.mentions)
+        page.rejected.extend(found.rejected)
+        if found.mentions:  # the top-level comment comes first
+            page.oldest = min(page.oldest or found.mentions[0].published_at, found.mentions[0].published_at)
     return page
 
 

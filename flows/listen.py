@@ -1,8 +1,11 @@
 """The `listen` flow: collect -> load -> enrich -> topics -> detect -> report.
 
 Tasks open the warehouse themselves (DuckDB allows one writer, and a connection is not
-something to pass between tasks). Only collection does I/O that can fail transiently, so
-only it retries; a source that still fails is recorded and the others go on.
+something to pass between tasks). Only collection does I/O that can fail transiently, and
+its retries live in one place, the connectors' polite Fetcher (`collection.retries` per
+request, Retry-After and per-host pacing honoured): the `collect` task is not retried by
+Prefect. A source that still fails is recorded under its typed error (`SourceUnavailable:
+...`, `ParseError: ...`) and the others go on.
 """
 
 from __future__ import annotations
@@ -29,14 +32,13 @@ from ecoute.reports import write_report
 from ecoute.warehouse.connection import connect
 
 
-@task(name="collect", cache_policy=NO_CACHE)
+@task(name="collect", cache_policy=NO_CACHE, retries=0)  # retried inside, by the Fetcher: never twice
 def collect(settings: Settings, source_name: str) -> pipeline.Collected:
     source = next(s for s in settings.sources if s.name == source_name)
     with connect(settings.warehouse.path) as con:  # closed before any network I/O
         since = pipeline.read_watermarks(con, source.name, settings.brands_for(source))
     collected = pipeline.collect_source(settings, source, since=since)
-    if collected.error:
-        raise RuntimeError(collected.error)  # raised so Prefect retries it
+    collected.raise_failure()  # its own type (SourceUnavailable, ParseError...): the Fetcher has retried already
     return collected
 
 
@@ -147,16 +149,18 @@ def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None)
     status = "failed"
     try:
         names = [s.name for s in settings.sources if not sources or s.name in sources]
-        retrying = collect.with_options(
-            retries=settings.collection.retries, retry_delay_seconds=settings.collection.retry_delay_seconds
-        )
         collected = []
         for name in names:
-            state = retrying(settings, name, return_state=True)
+            state = collect(settings, name, return_state=True)
             if state.is_completed():
                 collected.append(state.result())
             else:
-                stats["failed_sources"][name] = str(state.message or state.name)
+                failure = state.result(raise_on_failure=False)
+                stats["failed_sources"][name] = (
+                    f"{type(failure).__name__}: {failure}"
+                    if isinstance(failure, Exception)
+                    else str(state.message or state.name)
+                )
                 logger.warning("source %s failed: %s", name, stats["failed_sources"][name])
         stats["load"] = load(settings, collected)
         stats["enrich"] = enrich(settings)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
+import pytest
+
 from ecoute import pipeline
+from ecoute.connectors.errors import ParseError, SourceUnavailable
 from ecoute.core.records import Batch, Mention
 from ecoute.core.settings import parse_settings
 from ecoute.warehouse.connection import connect
@@ -95,3 +100,68 @@ def test_collecting_twice_adds_nothing(tmp_path: Path) -> None:
             results.append(pipeline.load_batch(con, collected)[0].inserted)
             count = con.sql("SELECT count(*) FROM mentions").fetchall()[0][0]
     assert results == [3, 0] and count == 3
+
+
+# --- one retry layer: the Fetcher retries an outage, nothing retries a refusal or a parse error ---------
+
+RETRIES = 2
+
+
+def http_settings(tmp_path: Path):
+    """One brand searched on an HN API at api.example, retried RETRIES times, without waiting."""
+    return parse_settings(
+        {
+            "brands": [{"name": "Zelia"}],
+            "sources": [
+                {"name": "hn", "kind": "hackernews", "base_url": "https://api.example/v1", "min_interval_seconds": 0}
+            ],
+            "collection": {"retries": RETRIES, "retry_delay_seconds": 0},
+            "warehouse": {"path": "w/ecoute.duckdb"},
+        },
+        base_dir=tmp_path,
+    )
+
+
+def collect_against(tmp_path: Path, answer: httpx.Response | Exception) -> tuple[pipeline.Collected, int]:
+    """Collect the HN source against a server that always gives `answer`; the requests it got."""
+    sent: Counter[str] = Counter()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent[request.url.host] += 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    settings = http_settings(tmp_path)
+    collected = pipeline.collect_source(settings, settings.sources[0], transport=httpx.MockTransport(handler))
+    assert set(sent) == {"api.example"}
+    return collected, sent["api.example"]
+
+
+@pytest.mark.parametrize(
+    "outage", [httpx.Response(503, text="down"), httpx.ConnectError("refused"), httpx.ReadTimeout("slow")]
+)
+def test_a_dead_host_costs_one_request_plus_the_retries(tmp_path: Path, outage: httpx.Response | Exception) -> None:
+    """Without this, retries would multiply again: (1 + retries)^2 requests and minutes of waiting."""
+    collected, sent = collect_against(tmp_path, outage)
+    assert sent == 1 + RETRIES == collected.requests
+    assert isinstance(collected.failure, SourceUnavailable) and collected.error == str(collected.failure)
+    with pytest.raises(SourceUnavailable):
+        collected.raise_failure()
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        (httpx.Response(404, text="no such API"), SourceUnavailable),  # a refusal will not get better
+        (httpx.Response(403, text="forbidden"), SourceUnavailable),
+        (httpx.Response(200, text="<html>a login page</html>"), ParseError),  # nor will an answer we cannot read
+    ],
+)
+def test_a_refusal_or_a_parse_error_costs_one_request(
+    tmp_path: Path, answer: httpx.Response, kind: type[Exception]
+) -> None:
+    """Without this, a ParseError or a 404 would be retried like an outage."""
+    collected, sent = collect_against(tmp_path, answer)
+    assert sent == 1 == collected.requests
+    assert type(collected.failure) is kind and collected.error == str(collected.failure)

@@ -147,3 +147,51 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert retry_after_seconds("120") == 120.0
     assert retry_after_seconds("Sun, 01 Nov 2026 12:00:30 GMT", now) == 30.0
     assert retry_after_seconds("soon") is None
+
+
+def test_an_answer_that_is_not_json_is_not_retried() -> None:
+    """Without this, a ParseError would be retried like an outage: the same HTML page, again and again."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text="<html>maintenance</html>")
+
+    async def go() -> None:
+        async with make_client(transport=httpx.MockTransport(handler)) as client:
+            await Fetcher(client, min_interval=0, max_retries=3).get_json("https://a.example/api")
+
+    with pytest.raises(ParseError):
+        asyncio.run(go())
+    assert len(seen) == 1
+
+
+def test_a_request_no_retry_can_mend_is_unavailable_at_once() -> None:
+    """Without this, a URL with a bad scheme would be tried 1 + retries times, or escape as a raw httpx error."""
+    results, slept, seen = run_fetch(responses(httpx.UnsupportedProtocol("no such scheme")), retries=2)
+    assert isinstance(results[0], SourceUnavailable) and "UnsupportedProtocol" in str(results[0])
+    assert len(seen) == 1 and slept == []
+
+
+def test_sign_in_is_retried_on_an_outage_but_not_on_a_refusal() -> None:
+    """Without this, a passing 503 at the token endpoint would lose the source: the flow no longer retries it."""
+    seen: list[httpx.Request] = []
+    answers = [httpx.Response(503), httpx.Response(200, json={"access_token": "t"}), httpx.Response(401, text="no")]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answers.pop(0)
+
+    async def go() -> tuple[object, Exception | None]:
+        async with make_client(transport=httpx.MockTransport(handler)) as client:
+            fetcher = Fetcher(client, min_interval=0, max_retries=2, sleep=lambda s: asyncio.sleep(0))
+            token = await fetcher.post_json("https://auth.example/token", data={"grant_type": "x"})
+            try:
+                await fetcher.post_json("https://auth.example/token", data={"grant_type": "x"})
+            except SourceUnavailable as error:
+                return token, error
+            return token, None
+
+    token, refused = asyncio.run(go())
+    assert token == {"access_token": "t"} and [r.method for r in seen] == ["POST"] * 3
+    assert isinstance(refused, SourceUnavailable) and "HTTP 401" in str(refused)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 
+import ecoute.pipeline.collect
+from ecoute.connectors.http import make_client
 from ecoute.core.settings import load_settings
 from ecoute.demo.corpus import generate
 from ecoute.warehouse.connection import connect
@@ -96,6 +100,10 @@ def test_a_dead_source_is_reported_and_the_others_run(demo_run: tuple[Path, dict
     """The missing file fails alone; the run is marked partial, not lost."""
     settings_path, stats, _ = demo_run
     assert list(stats["failed_sources"]) == ["gone"]
+    assert (
+        stats["failed_sources"]["gone"].startswith("SourceUnavailable: ")
+        and "no file at" in stats["failed_sources"]["gone"]
+    )
     with connect(load_settings(settings_path).warehouse.path) as con:
         assert con.sql("SELECT status FROM runs").fetchall() == [("partial",)]
 
@@ -167,3 +175,66 @@ def test_refit_maps_old_topics_and_is_idempotent(demo_run: tuple[Path, dict, dic
         ).fetchall()
     assert models == [(result["topic_model"],)] and models != old_model and unassigned == 0
     assert mapped[0][0] > 0
+
+
+FAILING = """
+[[brands]]
+name = "Zelia"
+
+[[sources]]
+name = "dead"
+kind = "hackernews"
+base_url = "https://dead.example/v1"
+min_interval_seconds = 0
+
+[[sources]]
+name = "gone"
+kind = "hackernews"
+base_url = "https://gone.example/v1"
+min_interval_seconds = 0
+
+[[sources]]
+name = "garbled"
+kind = "hackernews"
+base_url = "https://garbled.example/v1"
+min_interval_seconds = 0
+
+[collection]
+retries = 2
+retry_delay_seconds = 0
+
+[warehouse]
+path = "warehouse/ecoute.duckdb"
+
+[reports]
+dir = "reports"
+"""
+
+
+def test_failed_sources_are_retried_once_by_the_fetcher_and_keep_their_type(
+    tmp_path: Path, prefect_server: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without this, the flow would retry what the Fetcher already retried ((1 + retries)^2 requests to a
+    dead host), retry a 404 or a ParseError like an outage, and report every failure as RuntimeError."""
+    from ecoute.flows.listen import listen
+
+    answers = {
+        "dead.example": httpx.Response(503, text="down"),  # an outage: retried by the Fetcher alone
+        "gone.example": httpx.Response(404, text="no such API"),  # a refusal: never retried
+        "garbled.example": httpx.Response(200, text="<html>a login page</html>"),  # unreadable: never retried
+    }
+    sent: Counter[str] = Counter()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent[request.url.host] += 1
+        return answers[request.url.host]
+
+    transport = httpx.MockTransport(handler)
+    monkeypatch.setattr(ecoute.pipeline.collect, "make_client", lambda **_: make_client(transport=transport))
+    (tmp_path / "ecoute.toml").write_text(FAILING)
+    stats = listen(settings_path=str(tmp_path / "ecoute.toml"))
+    assert sent == {"dead.example": 1 + 2, "gone.example": 1, "garbled.example": 1}
+    failed = stats["failed_sources"]
+    assert failed["dead"].startswith("SourceUnavailable: dead.example: HTTP 503 after 3 tries")
+    assert failed["gone"].startswith("SourceUnavailable: ") and "HTTP 404" in failed["gone"]
+    assert failed["garbled"].startswith("ParseError: ") and "expected JSON" in failed["garbled"]

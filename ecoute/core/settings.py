@@ -94,9 +94,14 @@ class Reports(_Strict):
 
 
 class Collection(_Strict):
-    retries: int = Field(default=2, ge=0, le=10, description="Retries of a source that failed to answer.")
+    retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Retries of one request after an outage (5xx, timeout) or a 429; never of a 4xx.",
+    )
     retry_delay_seconds: float = Field(
-        default=10.0, ge=0, description="Wait before the first retry (doubles each time)."
+        default=10.0, ge=0, description="Wait before a request's first retry (doubles each time)."
     )
 
 

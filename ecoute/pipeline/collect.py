@@ -47,7 +47,13 @@ class Collected:
     batch: Batch = field(default_factory=Batch)
     error: str | None = None  # set when the whole source failed; the others still run
     off_query: int = 0  # posts the API returned that no brand query matched
-    requests: int = 0
+    requests: int = 0  # sent, retries included (also when the source failed)
+    failure: ConnectorError | None = field(default=None, compare=False)  # what `error` says, its type kept
+
+    def raise_failure(self) -> None:
+        """Raise the typed error (SourceUnavailable, RateLimited, ParseError...) that failed the source, if any."""
+        if self.failure is not None:
+            raise self.failure
 
 
 def read_watermarks(con: duckdb.DuckDBPyConnection, source: str, brands: Sequence[Brand]) -> dict[str, datetime | None]:
@@ -86,7 +92,8 @@ def collect_source(
 ) -> Collected:
     """Run one connector for its brands; apply the brand queries locally.
 
-    A dead source is reported in `error`, not raised, so one failure stops nothing else.
+    A dead source is reported in `error` (and `failure`, the typed error), not raised, so one
+    failure stops nothing else.
     """
     context = CollectContext(
         brands=list(brands) if brands is not None else settings.brands_for(source),
@@ -97,20 +104,26 @@ def collect_source(
     )
     connector = connector_for(source)
 
-    async def fetch() -> tuple[Batch, int]:
+    fetchers: list[Fetcher] = []
+
+    async def fetch() -> Batch:
         async with make_client(transport=transport) as client:
+            # The Fetcher is the one retry layer: an outage is retried there, and not again by the flow.
             fetcher = Fetcher(
                 client,
                 min_interval=source.min_interval_seconds,
                 max_retries=settings.collection.retries,
                 backoff=settings.collection.retry_delay_seconds,
             )
-            return await connector.collect(context, fetcher), fetcher.requests
+            fetchers.append(fetcher)
+            return await connector.collect(context, fetcher)
 
     try:
-        batch, requests = asyncio.run(fetch())
+        batch = asyncio.run(fetch())
     except ConnectorError as error:
-        return Collected(source.name, error=str(error))
+        sent = sum(f.requests for f in fetchers)
+        return Collected(source.name, error=str(error), requests=sent, failure=error)
+    requests = sum(f.requests for f in fetchers)
     kept, dropped = assign_brands(batch, context, by_query=source.filters_by_query)
     return Collected(source.name, kept, off_query=dropped, requests=requests)
 
