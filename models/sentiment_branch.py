@@ -25,14 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ecoute.models.data import LABELS
+from ecoute.models.contracts import (
+    LABELS,
+    BranchingEncoder,
+    Encoder,
+    SentimentPrediction,
+    prediction_from_probabilities,
+)
+from ecoute.models.e5 import attention_mask, mean_pool
 from ecoute.models.errors import ModelError, ModelMismatch, ModelNotFound
 
 if TYPE_CHECKING:
     import torch
-
-    from ecoute.models.encoder import TorchE5Encoder
-    from ecoute.models.sentiment import SentimentPrediction
 
 PACKAGED_BRANCH = Path(__file__).parent / "artifacts" / "sentiment-branch"
 WEIGHTS_FILE = "branch.safetensors"
@@ -43,7 +47,7 @@ NORMS = ("attn_norm", "ffn_norm")
 
 def lora_linear(linear: torch.nn.Linear, rank: int, scale: float) -> torch.nn.Module:
     """``linear`` plus a trainable low-rank update ``scale * B @ A`` (B starts at zero)."""
-    import torch
+    import torch  # heavy: torch loads only when a branch is trained
 
     class LoRALinear(torch.nn.Module):
         def __init__(self) -> None:
@@ -60,13 +64,17 @@ def lora_linear(linear: torch.nn.Linear, rank: int, scale: float) -> torch.nn.Mo
 
 
 class SentimentBranch:
-    """negative / neutral / positive from the top layers of a ``TorchE5Encoder``, fine-tuned."""
+    """negative / neutral / positive from the top layers of a ``TorchE5Encoder``, fine-tuned.
+
+    A ``SharedPassSentiment`` (``models/contracts.py``): ``encode_and_predict`` gives the
+    embeddings and the sentiment from one pass of the encoder's shared layers.
+    """
 
     needs_embeddings = False
 
     def __init__(
         self,
-        encoder: TorchE5Encoder,
+        encoder: BranchingEncoder,
         branch_layer: int,
         layers: torch.nn.ModuleList,
         head: torch.nn.Linear,
@@ -81,9 +89,7 @@ class SentimentBranch:
 
     def on_states(self, hidden: torch.Tensor, padding_mask: torch.Tensor) -> np.ndarray:
         """Class probabilities (n, 3) from the encoder's hidden states after ``branch_layer``."""
-        import torch
-
-        from ecoute.models.e5 import attention_mask, mean_pool
+        import torch  # heavy: torch loads only when the branch runs
 
         mask = attention_mask(padding_mask)
         for layer in self.layers:
@@ -97,24 +103,22 @@ class SentimentBranch:
 
     def encode_and_predict(self, texts: Sequence[str], batch_size: int = 64) -> tuple[np.ndarray, SentimentPrediction]:
         """The encoder's embeddings and this branch's sentiment, from one pass of the shared layers."""
-        from ecoute.models.sentiment import _prediction
-
         embeddings, probabilities = self.encoder.run(texts, batch_size=batch_size, branch=self)
         if probabilities is None:  # no texts: the branch never ran
             probabilities = np.empty((0, len(LABELS)), np.float32)
-        return embeddings, _prediction(probabilities)
+        return embeddings, prediction_from_probabilities(probabilities)
 
     @classmethod
-    def load(cls, path: str | Path, encoder: Any) -> SentimentBranch:
+    def load(cls, path: str | Path, encoder: Encoder) -> SentimentBranch:
         """Load a saved branch on top of ``encoder``; refuse an encoder it was not trained on."""
-        import torch
-        from safetensors.torch import load_file
+        import torch  # heavy: torch loads only when a branch is loaded
+        from safetensors.torch import load_file  # heavy, as torch
 
         path = Path(path)
         if not (path / WEIGHTS_FILE).is_file() or not (path / METADATA_FILE).is_file():
             raise ModelNotFound(f"no sentiment branch in {path} (expected {WEIGHTS_FILE} and {METADATA_FILE})")
         metadata = json.loads((path / METADATA_FILE).read_text())
-        if not hasattr(encoder, "run") or encoder.identity != metadata["encoder_identity"]:
+        if not isinstance(encoder, BranchingEncoder) or encoder.identity != metadata["encoder_identity"]:
             raise ModelMismatch(
                 f"sentiment branch {path} extends encoder {metadata['encoder_identity']!r}, "
                 f"not {getattr(encoder, 'identity', encoder)!r}"
@@ -161,7 +165,7 @@ def save_branch(
     metadata: Mapping[str, Any],
 ) -> Path:
     """Write the LoRA factors, LayerNorms and head of a trained branch, with provenance."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save_file  # heavy: safetensors loads only when a branch is saved
 
     tensors = {}
     for i, layer in enumerate(layers):

@@ -5,12 +5,14 @@ The pipeline embeds each mention once and passes the embeddings in; nothing here
 How a fit works:
 
 1. Each embedding is centred on the mean embedding of its language (English, French, or
-   the corpus mean when the language is unclear), then re-normalised. Multilingual e5
+   the corpus mean for any other language), then re-normalised. The languages are given
+   (the pipeline passes the one detected at enrichment, ``enrichments.language``). Multilingual e5
    places "card declined" and "carte refusée" close, but a shared language direction
    still makes UMAP + HDBSCAN split one theme into a French and an English cluster;
    per-language centring removes that direction (Libovický et al., 2020, "On the
    Language Neutrality of Pre-trained Multilingual Representations").
-2. UMAP + HDBSCAN cluster (a deterministic sample of) the centred embeddings.
+2. A reducer and a clusterer (UMAP + HDBSCAN unless others are given, as BERTopic's
+   ``umap_model`` / ``hdbscan_model``) cluster (a deterministic sample of) the centred embeddings.
 3. Each cluster's centroid becomes a topic embedding, and *every* document, outliers
    included, is assigned to its nearest topic embedding (cosine). ``transform`` applies
    exactly the same rule, before and after ``save``/``load``, so a document always gets
@@ -21,18 +23,16 @@ How a fit works:
 
 ``save`` writes a BERTopic safetensors directory (with c-TF-IDF, so analysts can open it
 with ``BERTopic.load``) plus this module's own files; ``load`` reads only the latter, so
-``transform`` after a load needs neither bertopic, umap nor torch.
+``transform`` after a load needs neither bertopic, umap nor torch. The words (keyword
+text, stop words, labels) are in ``models/topic_words.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import logging
-import re
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
@@ -42,30 +42,37 @@ from typing import Any
 import numpy as np
 
 from ecoute.models.errors import ModelError, ModelNotFound
+from ecoute.models.topic_space import (
+    LANGUAGES,
+    Clusterer,
+    Reducer,
+    cluster_labels,
+    language_means,
+    language_rows,
+    nearest,
+    topic_centroids,
+    unit,
+)
+from ecoute.models.topic_words import (
+    KEYWORD_TOKEN,
+    distinct_docs,
+    keyword_text,
+    phrase_pattern,
+    single_words,
+    stop_words,
+    topic_label,
+)
 
-UMAP_NEIGHBORS = 15
-UMAP_COMPONENTS = 5
-LABEL_TERMS = 4
+__all__ = ["Clusterer", "Reducer", "TopicAssignment", "TopicInfo", "TopicModel", "map_topics"]
+
 TOP_KEYWORDS = 10
 REPRESENTATIVE_DOCS = 3
 # Softmax temperature turning cosine similarities to the topic embeddings into probabilities.
 PROBABILITY_TEMPERATURE = 0.05
-# Rows of the stored language means; "*" (the corpus mean) serves every other language.
-LANGUAGES = ("*", "en", "fr")
-
 _FORMAT = 1
 _META_FILE = "ecoute_topics.json"
 _TENSORS_FILE = "ecoute_topics.safetensors"
-_STOPWORDS_DIR = Path(__file__).parent / "stopwords"
 _EMPTY_DOC = "emptydoc"  # what BERTopic puts in place of a topic with no text
-
-# Keywords are words of 3+ letters, accented letters included, no digits.
-KEYWORD_TOKEN = r"(?u)\b[^\W\d_]{3,}\b"
-_KEYWORD_TOKEN = re.compile(KEYWORD_TOKEN)
-_WORD = re.compile(r"[^\W\d_]+")
-_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-_HANDLE = re.compile(r"(?<!\w)@\w+")
-_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\ufe0f\u200d\U000e0020-\U000e007f]")
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class TopicModel:
     ``identity`` is ``bertopic==<version>/<fingerprint>``; the fingerprint hashes the
     parameters and the fitted topic embeddings, so it changes when a refit gives different
     topics and survives ``save``/``load``.
+
+    ``umap_model`` (any ``Reducer``) and ``hdbscan_model`` (any ``Clusterer``) replace the
+    default UMAP and HDBSCAN, as in BERTopic; they are used by ``fit`` only and not saved.
     """
 
     def __init__(
@@ -98,6 +108,8 @@ class TopicModel:
         extra_stop_words: Sequence[str] = (),
         seed: int = 42,
         max_fit_docs: int = 20000,
+        umap_model: Reducer | None = None,
+        hdbscan_model: Clusterer | None = None,
     ) -> None:
         if min_topic_size < 2:
             raise ValueError(f"min_topic_size must be >= 2, got {min_topic_size}")
@@ -109,6 +121,8 @@ class TopicModel:
         self.extra_stop_words = tuple(extra_stop_words)
         self.seed = seed
         self.max_fit_docs = max_fit_docs
+        self.umap_model = umap_model
+        self.hdbscan_model = hdbscan_model
         self.identity = ""
         self._centroids: np.ndarray | None = None  # (topics, dim), row i is topic i
         self._language_means: np.ndarray | None = None  # (len(LANGUAGES), dim)
@@ -124,8 +138,15 @@ class TopicModel:
             "max_fit_docs": self.max_fit_docs,
         }
 
-    def fit(self, docs: Sequence[str], embeddings: np.ndarray) -> TopicAssignment:
-        """Learn topics from (a sample of at most ``max_fit_docs``) docs; assign all docs."""
+    def fit(
+        self, docs: Sequence[str], embeddings: np.ndarray, languages: Sequence[str | None] | None = None
+    ) -> TopicAssignment:
+        """Learn topics from (a sample of at most ``max_fit_docs``) docs; assign all docs.
+
+        ``languages``: each doc's detected language code (``None`` or any code other than
+        en/fr is centred on the corpus mean). Without it the languages are guessed from
+        function words, for callers that have none stored.
+        """
         docs, vectors = _check_inputs(docs, embeddings)
         if not docs:
             raise ValueError("fit() needs at least one document")
@@ -134,16 +155,16 @@ class TopicModel:
             sample = np.sort(rng.choice(len(docs), self.max_fit_docs, replace=False))
         else:
             sample = np.arange(len(docs))
-        languages = np.array([_language(doc) for doc in docs])
-        self._language_means = _language_means(vectors[sample], languages[sample], self.min_topic_size)
-        centred = self._centre(vectors, languages)
-        clusters = self._cluster(centred[sample])
-        centroids = _centroids(centred[sample], clusters)
-        topic_ids = _nearest(centred, centroids)
+        rows = language_rows(docs, languages)
+        self._language_means = language_means(vectors[sample], rows[sample], self.min_topic_size)
+        centred = self._centre(vectors, rows)
+        clusters = cluster_labels(centred[sample], self.min_topic_size, self.umap_model, self.hdbscan_model, self.seed)
+        centroids = topic_centroids(centred[sample], clusters)
+        topic_ids = nearest(centred, centroids)
         # A cluster whose members are all nearer other centroids is dropped.
         while len(kept := np.unique(topic_ids[sample])) < len(centroids):
             centroids = centroids[kept]
-            topic_ids = _nearest(centred, centroids)
+            topic_ids = nearest(centred, centroids)
 
         bertopic, order = self._fit_keywords([docs[i] for i in sample], centred[sample], topic_ids[sample])
         self._centroids = centroids[order]
@@ -160,10 +181,10 @@ class TopicModel:
             ranked = [docs[i] for i in members[np.argsort(-scores, kind="stable")]]
             info = TopicInfo(
                 topic_id=topic,
-                label=_label(keywords) or f"topic {topic}",
+                label=topic_label(keywords) or f"topic {topic}",
                 keywords=keywords,
                 size=int(sizes[topic]),
-                representative_docs=_distinct(ranked, REPRESENTATIVE_DOCS),
+                representative_docs=distinct_docs(ranked, REPRESENTATIVE_DOCS),
             )
             self._topics.append(info)
         bertopic.set_topic_labels({t.topic_id: t.label for t in self._topics})
@@ -171,16 +192,18 @@ class TopicModel:
         self.identity = f"bertopic=={version('bertopic')}/{self._fingerprint()}"
         return self._assignment(centred, topic_ids)
 
-    def transform(self, docs: Sequence[str], embeddings: np.ndarray) -> TopicAssignment:
-        """Assign each doc to its nearest topic (the rule ``fit`` used for its own docs)."""
+    def transform(
+        self, docs: Sequence[str], embeddings: np.ndarray, languages: Sequence[str | None] | None = None
+    ) -> TopicAssignment:
+        """Assign each doc to its nearest topic (the rule ``fit`` used for its own docs); ``languages`` as in fit."""
         centroids = self._fitted()
         docs, vectors = _check_inputs(docs, embeddings)
         if vectors.shape[1] != centroids.shape[1]:
             raise ValueError(
                 f"embeddings have {vectors.shape[1]} dimensions; this model was fitted on {centroids.shape[1]}"
             )
-        centred = self._centre(vectors, np.array([_language(doc) for doc in docs]))
-        return self._assignment(centred, _nearest(centred, centroids))
+        centred = self._centre(vectors, language_rows(docs, languages))
+        return self._assignment(centred, nearest(centred, centroids))
 
     def topics(self) -> list[TopicInfo]:
         """The topics, by id (largest first); there is no outlier topic."""
@@ -197,8 +220,8 @@ class TopicModel:
         """The underlying ``bertopic.BERTopic`` (keywords, c-TF-IDF, plots); loaded lazily."""
         self._fitted()
         if self._bertopic is None and self._saved_at is not None:
-            from bertopic import BERTopic
-            from bertopic.backend import BaseEmbedder
+            from bertopic import BERTopic  # heavy: bertopic loads only when its model is asked for
+            from bertopic.backend import BaseEmbedder  # heavy, as bertopic
 
             with _quiet_bertopic():
                 self._bertopic = BERTopic.load(str(self._saved_at), embedding_model=BaseEmbedder())
@@ -207,7 +230,7 @@ class TopicModel:
     def save(self, path: Path) -> None:
         """Write the model to the directory ``path`` (created if needed)."""
         centroids = self._fitted()
-        from safetensors.numpy import save_file
+        from safetensors.numpy import save_file  # heavy: safetensors loads only when a model is saved
 
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -235,7 +258,7 @@ class TopicModel:
     @classmethod
     def load(cls, path: Path) -> TopicModel:
         """Read a model written by ``save``; needs neither bertopic nor umap to transform."""
-        from safetensors.numpy import load_file
+        from safetensors.numpy import load_file  # heavy: safetensors loads only when a model is read
 
         path = Path(path)
         if not (path / _META_FILE).is_file() or not (path / _TENSORS_FILE).is_file():
@@ -265,55 +288,21 @@ class TopicModel:
     def _centre(self, vectors: np.ndarray, languages: np.ndarray) -> np.ndarray:
         assert self._language_means is not None
         rows = np.array([LANGUAGES.index(lang) for lang in languages], dtype=np.intp)
-        return _unit(vectors - self._language_means[rows])
-
-    def _cluster(self, centred: np.ndarray) -> np.ndarray:
-        """UMAP + HDBSCAN labels (-1: outlier); all zeros when there is no structure to find."""
-        if len(centred) < 2 * self.min_topic_size:
-            return np.zeros(len(centred), dtype=np.intp)
-        from hdbscan import HDBSCAN
-
-        with warnings.catch_warnings():
-            # umap announces on import that its optional TensorFlow part is unavailable
-            warnings.filterwarnings("ignore", "Tensorflow not installed", ImportWarning)
-            from umap import UMAP
-
-        reduced = UMAP(
-            n_neighbors=UMAP_NEIGHBORS,
-            n_components=UMAP_COMPONENTS,
-            min_dist=0.0,
-            metric="cosine",
-            random_state=self.seed,
-            n_jobs=1,  # what random_state implies; said explicitly to avoid UMAP's warning
-        ).fit_transform(centred)
-        # No prediction_data: new documents go to the nearest topic embedding, not through
-        # HDBSCAN's approximate_predict, so that fit and transform agree.
-        labels = (
-            HDBSCAN(
-                min_cluster_size=self.min_topic_size,
-                metric="euclidean",
-                cluster_selection_method="eom",
-            )
-            .fit(reduced)
-            .labels_
-        )
-        if labels.max() < 0:
-            return np.zeros(len(centred), dtype=np.intp)
-        return labels
+        return unit(vectors - self._language_means[rows])
 
     def _fit_keywords(self, docs: list[str], centred: np.ndarray, topic_ids: np.ndarray) -> tuple[Any, np.ndarray]:
         """Fit BERTopic's c-TF-IDF on given topics; return it and its-id -> our-id order.
 
         The embeddings are passed only so that BERTopic never looks for an embedding model.
         """
-        from bertopic import BERTopic
-        from bertopic.cluster import BaseCluster
-        from bertopic.dimensionality import BaseDimensionalityReduction
-        from bertopic.vectorizers import ClassTfidfTransformer
-        from sklearn.feature_extraction.text import CountVectorizer
+        from bertopic import BERTopic  # heavy: bertopic loads only when topics are fitted
+        from bertopic.cluster import BaseCluster  # heavy, as bertopic
+        from bertopic.dimensionality import BaseDimensionalityReduction  # heavy, as bertopic
+        from bertopic.vectorizers import ClassTfidfTransformer  # heavy, as bertopic
+        from sklearn.feature_extraction.text import CountVectorizer  # heavy, as bertopic
 
         vectorizer = CountVectorizer(
-            stop_words=stop_words() + _single_words(self.extra_stop_words),
+            stop_words=stop_words() + single_words(self.extra_stop_words),
             token_pattern=KEYWORD_TOKEN,
             ngram_range=(1, 2),
             min_df=1,  # c-TF-IDF counts topics here, not documents
@@ -370,121 +359,6 @@ def map_topics(old: TopicModel, new: TopicModel, min_similarity: float = 0.6) ->
         old_id: int(best[old_id]) if similarity[old_id, best[old_id]] >= min_similarity else None
         for old_id in range(len(similarity))
     }
-
-
-def keyword_text(doc: str, brands: re.Pattern[str] | None = None) -> str:
-    """The text keywords are taken from: no URLs, @handles, emoji or brand names."""
-    text = _EMOJI.sub(" ", _HANDLE.sub(" ", _URL.sub(" ", doc)))
-    if brands is not None:
-        text = brands.sub(" ", text)
-    return " ".join(text.split())
-
-
-@functools.cache
-def stop_words() -> list[str]:
-    """English (scikit-learn's plus ``en_extra.txt``) and French (``fr.txt``) stop words.
-
-    Includes the pieces the tokenizer leaves of elided forms ("c'est" -> "est"), which
-    scikit-learn otherwise warns about.
-    """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    words = set(ENGLISH_STOP_WORDS) | _word_list("en_extra.txt") | _word_list("fr.txt")
-    words |= {piece for word in words for piece in _KEYWORD_TOKEN.findall(word)}
-    return sorted(words)
-
-
-@functools.cache
-def _word_list(name: str) -> frozenset[str]:
-    lines = (_STOPWORDS_DIR / name).read_text(encoding="utf-8").splitlines()
-    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
-
-
-@functools.cache
-def _language_words() -> tuple[frozenset[str], frozenset[str]]:
-    """Function words that are only English, and only French."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    english = frozenset(ENGLISH_STOP_WORDS) | _word_list("en_extra.txt")
-    french = _word_list("fr.txt")
-    return english - french, french - english
-
-
-def _language(doc: str) -> str:
-    """'en' or 'fr' by counting function words; '*' when neither clearly wins."""
-    english, french = _language_words()
-    words = _WORD.findall(_URL.sub(" ", doc).lower())
-    en = sum(w in english for w in words)
-    fr = sum(w in french for w in words)
-    return "en" if en > fr else "fr" if fr > en else "*"
-
-
-def _language_means(vectors: np.ndarray, languages: np.ndarray, min_docs: int) -> np.ndarray:
-    """Mean vector per LANGUAGES row; a language with under ``min_docs`` docs gets the corpus mean."""
-    corpus = vectors.mean(axis=0)
-    rows = [
-        vectors[languages == lang].mean(axis=0) if lang != "*" and (languages == lang).sum() >= min_docs else corpus
-        for lang in LANGUAGES
-    ]
-    return np.array(rows, dtype=np.float32)
-
-
-def _centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Unit mean vector of each cluster (outliers excluded), largest cluster first."""
-    ids, counts = np.unique(labels[labels >= 0], return_counts=True)
-    ids = ids[np.argsort(-counts, kind="stable")]
-    return _unit(np.array([vectors[labels == i].mean(axis=0) for i in ids]))
-
-
-def _nearest(centred: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    return np.asarray((centred @ centroids.T).argmax(axis=1), dtype=np.intp)
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-def _label(keywords: list[str]) -> str:
-    """The first LABEL_TERMS keywords, skipping those whose words are all already shown."""
-    shown: set[str] = set()
-    terms: list[str] = []
-    for keyword in keywords:
-        words = set(keyword.split())
-        if words <= shown:
-            continue
-        terms.append(keyword)
-        shown |= words
-        if len(terms) == LABEL_TERMS:
-            break
-    return ", ".join(terms)
-
-
-def _distinct(docs: list[str], n: int) -> list[str]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for doc in docs:
-        key = " ".join(doc.casefold().split())
-        if key not in seen:
-            seen.add(key)
-            out.append(doc)
-            if len(out) == n:
-                break
-    return out
-
-
-def _single_words(words: Sequence[str]) -> list[str]:
-    """The lower-cased ``words`` that the tokenizer keeps whole (others go by ``_phrases``)."""
-    return sorted({w.lower() for w in words if _KEYWORD_TOKEN.fullmatch(w.lower())})
-
-
-def phrase_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
-    """One case-insensitive pattern matching any of ``words`` (brand names) as whole words."""
-    words = sorted({w.strip() for w in words if w.strip()}, key=len, reverse=True)
-    if not words:
-        return None
-    alternatives = "|".join(re.escape(w) for w in words)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def _check_inputs(docs: Sequence[str], embeddings: np.ndarray) -> tuple[list[str], np.ndarray]:

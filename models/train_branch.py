@@ -31,10 +31,12 @@ from typing import Any
 
 import numpy as np
 
+from ecoute.models.bench_sentiment import as_flat_json, format_table, run_benchmark
 from ecoute.models.data import LABELS, read_labelled_csv, read_split, sha256_file, split_files
+from ecoute.models.e5 import attention_mask, mean_pool
 from ecoute.models.encoder import TorchE5Encoder
 from ecoute.models.errors import ModelError
-from ecoute.models.sentiment_branch import ADAPTED, NORMS, lora_linear, save_branch
+from ecoute.models.sentiment_branch import ADAPTED, METADATA_FILE, NORMS, SentimentBranch, lora_linear, save_branch
 
 BATCH = 32
 HEAD_LR = 1e-3
@@ -46,7 +48,7 @@ class _Collect:
     def __init__(self, texts: Sequence[str], layer: int) -> None:
         self.branch_layer = layer
         self.states: list[Any] = [None] * len(texts)
-        # TorchE5Encoder.run visits texts in this order (see encoder._length_batches)
+        # TorchE5Encoder.run visits texts in this order (see encoder.length_batches)
         self._order = np.argsort([len(t) for t in texts], kind="stable")
         self._seen = 0
 
@@ -66,7 +68,7 @@ def shared_states(encoder: TorchE5Encoder, texts: Sequence[str], layer: int) -> 
 
 
 def _pad(states: list[Any], index: Sequence[int]) -> tuple[Any, Any]:
-    import torch
+    import torch  # heavy: torch loads only when a branch is trained
 
     length = max(states[i].shape[0] for i in index)
     x = torch.zeros(len(index), length, states[index[0]].shape[1])
@@ -105,10 +107,8 @@ def train_branch(
     log: Any = print,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Train LoRA branch layers and a head; returns (layers, head, training record)."""
-    import torch
-    from torch.nn import functional
-
-    from ecoute.models.e5 import attention_mask, mean_pool
+    import torch  # heavy: torch loads only when a branch is trained
+    from torch.nn import functional  # heavy, as torch
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -141,7 +141,7 @@ def train_branch(
         return head(mean_pool(x, mask)).float()
 
     def val_f1() -> float:
-        from sklearn.metrics import f1_score
+        from sklearn.metrics import f1_score  # heavy: scikit-learn loads only to score a validation set
 
         assert val is not None and val_states is not None
         predicted = np.empty(len(val_states), dtype=np.int64)
@@ -238,11 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"saved {args.out}")
     if args.bench:  # score the saved branch as users will load it, and keep the scores beside it
-        from ecoute.models.bench_sentiment import _table, as_flat_json, run_benchmark
-        from ecoute.models.sentiment_branch import METADATA_FILE, SentimentBranch
-
         results = run_benchmark(args.bench, encoder, SentimentBranch.load(args.out, encoder))
-        print(_table(results))
+        print(format_table(results))
         record_path = args.out / METADATA_FILE
         saved = json.loads(record_path.read_text())
         saved["scores"] = as_flat_json(results)

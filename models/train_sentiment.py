@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ecoute.models.bench_sentiment import run_benchmark
 from ecoute.models.data import (
     LABELS,
     embed_cached,
@@ -40,7 +41,7 @@ CV_FOLDS = 5
 
 
 def _macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import f1_score  # heavy: scikit-learn loads only when a head is trained
 
     return float(f1_score(y_true, y_pred, average="macro", labels=list(range(len(LABELS)))))
 
@@ -51,7 +52,7 @@ def _score(C: float, class_weight: str | None, X: np.ndarray, y: np.ndarray, Xv:
 
 
 def _cv_score(C: float, class_weight: str | None, X: np.ndarray, y: np.ndarray) -> float:
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold  # heavy: scikit-learn loads only when a head is trained
 
     folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=0).split(X, y)
     return float(np.mean([_score(C, class_weight, X[a], y[a], X[b], y[b]) for a, b in folds]))
@@ -151,8 +152,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "training": report,
     }
     if args.bench:
-        from ecoute.models.bench_sentiment import run_benchmark
-
         results = run_benchmark(args.bench, encoder, head, embed=embed)
         metadata["benchmarks"] = {
             name: {k: r[k] for k in ("n", "macro_f1", "accuracy", "macro_recall")}

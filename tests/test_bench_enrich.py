@@ -23,11 +23,6 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return Enricher.load()
-
-
 def test_tiny_run_reports_speeds_and_per_batch_costs(enricher: Enricher, tmp_path: Path) -> None:
     """A run on 40 texts gives positive speeds for both paths and a per-batch time per warehouse size."""
     result = run_bench(

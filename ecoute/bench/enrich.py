@@ -241,7 +241,7 @@ def _fit_topics(texts: list[str], enriched: EnrichedBatch, folder: Path) -> Any:
         extra_stop_words=[term for brand in settings.brands for term in brand.all_terms],
         max_fit_docs=settings.models.topic_fit_window,
     )
-    model.fit(texts[:TOPIC_FIT_DOCS], enriched.embeddings[:TOPIC_FIT_DOCS])
+    model.fit(texts[:TOPIC_FIT_DOCS], enriched.embeddings[:TOPIC_FIT_DOCS], enriched.languages[:TOPIC_FIT_DOCS])
     return model
 
 

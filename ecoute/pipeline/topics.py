@@ -33,6 +33,11 @@ def _vectors(rows: list[tuple[Any, ...]]) -> np.ndarray:
     return np.asarray([r[2] for r in rows], dtype=np.float32)
 
 
+def _languages(rows: list[tuple[Any, ...]]) -> list[str | None]:
+    """The language stored at enrichment (``enrichments.language``), one per row."""
+    return [r[3] for r in rows]
+
+
 def _fit(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: str) -> TopicModel | str:
     """A model fitted on the latest capped window, or why none could be fitted."""
     limit = settings.models.topic_fit_window
@@ -44,7 +49,7 @@ def _fit(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: s
         extra_stop_words=[term for brand in settings.brands for term in brand.all_terms],
         max_fit_docs=limit,
     )
-    model.fit([r[1] for r in window], _vectors(window))
+    model.fit([r[1] for r in window], _vectors(window), languages=_languages(window))
     return model
 
 
@@ -64,7 +69,7 @@ def _assign(con: duckdb.DuckDBPyConnection, model: TopicModel, encoder_identity:
     """Topic for every mention not yet assigned by `model`; the topics table described."""
     rows = run(con, "untopiced", {"encoder": encoder_identity, "topic_model": model.identity}).fetchall()
     if rows:
-        assignment = model.transform([r[1] for r in rows], _vectors(rows))
+        assignment = model.transform([r[1] for r in rows], _vectors(rows), languages=_languages(rows))
         frame = pl.DataFrame(
             {
                 "mention_id": [r[0] for r in rows],
