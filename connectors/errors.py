@@ -1,10 +1,8 @@
 """The connectors' small error tree. Messages say what was actually received."""
 
-from ecoute.core.errors import EcouteError
+from ecoute.core.errors import ConnectorError
 
-
-class ConnectorError(EcouteError):
-    """Base of connector failures."""
+__all__ = ["ConnectorError", "ParseError", "RateLimited", "SourceUnavailable"]
 
 
 class SourceUnavailable(ConnectorError):

@@ -319,6 +319,8 @@ def build_bert(checkpoint: E5Checkpoint) -> Any:
     from transformers import BertConfig, BertModel  # late: transformers takes seconds to import
 
     config = checkpoint.config
+    # a PretrainedConfig keyword that BertConfig's own signature does not list (typed Any for mypy)
+    attention: dict[str, Any] = {"attn_implementation": "sdpa"}
     bert_config = BertConfig(
         vocab_size=config.vocab,
         hidden_size=config.hidden,
@@ -330,7 +332,7 @@ def build_bert(checkpoint: E5Checkpoint) -> Any:
         type_vocab_size=config.type_vocab,
         layer_norm_eps=config.eps,
         pad_token_id=checkpoint.special["pad"],
-        **{"attn_implementation": "sdpa"},  # a PretrainedConfig keyword that BertConfig's signature hides from mypy
+        **attention,
     )
     with torch.device("meta"):  # no random initialisation of 118M weights about to be replaced
         model = BertModel(bert_config, add_pooling_layer=False)

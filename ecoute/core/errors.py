@@ -7,3 +7,8 @@ class EcouteError(Exception):
 
 class SettingsError(EcouteError):
     """The settings file is missing or invalid; the message names the key and the problem."""
+
+
+class ConnectorError(EcouteError):
+    """Base of connector failures (the tree is in `ecoute.connectors.errors`); a query that does
+    not parse is one too, since connectors parse the queries they are given."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import cast
 
-from ecoute.core.errors import EcouteError
+from ecoute.core.errors import ConnectorError
 
 _WORD = r"[@#]?\w+(?:[-'’.]\w+)*"
 WORD_RE = re.compile(_WORD)
@@ -39,7 +39,7 @@ RESERVED = frozenset({"and", "or", "not", "near"})
 _UNKNOWN_LANGUAGES = frozenset({"", "und"})
 
 
-class QuerySyntaxError(EcouteError):
+class QuerySyntaxError(ConnectorError):
     """A query that does not parse; the message shows the query with a caret under the mistake."""
 
     def __init__(self, query: str, position: int, reason: str) -> None:
