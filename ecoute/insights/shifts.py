@@ -123,8 +123,12 @@ def _sentiment_shift(
         con,
         "sentiment_shift",
         brand,
-        (start, counted[-1].start, end),
-        (first, last, z),
+        start=start,
+        recent=counted[-1].start,
+        end=end,
+        before=first,
+        after=last,
+        z=z,
         confidence=round(r2 * min(1.0, abs(change) / (2 * SENTIMENT_SHIFT_POINTS)), 3),
         headline=headline,
         measured={**measured, "r2": evidence.rounded(r2)},
@@ -162,8 +166,12 @@ def _share_of_voice_shift(
         con,
         "share_of_voice_shift",
         brand,
-        (start, last[0].start, end),
-        (before, after, z),
+        start=start,
+        recent=last[0].start,
+        end=end,
+        before=before,
+        after=after,
+        z=z,
         confidence=evidence.confidence(z, settings.threshold),
         headline=headline,
         measured=measured,
@@ -174,19 +182,21 @@ def _shift(
     con: duckdb.DuckDBPyConnection,
     kind: str,
     brand: str,
-    period: tuple[date, date, date],
-    shares: tuple[float, float, float],
     *,
+    start: date,
+    recent: date,
+    end: date,
+    before: float,
+    after: float,
+    z: float,
     confidence: float,
     headline: str,
     measured: dict[str, object],
 ) -> Finding:
-    """A shift finding: `period` is (start, start of the recent weeks, end); `shares` (before, after, z).
+    """A shift finding from `start` to `end`, its share moving from `before` to `after`.
 
-    Keywords and example posts come from the recent weeks, where the share has moved to.
+    Keywords and example posts come from the recent weeks (from `recent`), where the share has moved to.
     """
-    start, recent, end = period
-    before, after, z = shares
     change = after - before
     return Finding(
         kind=kind,

@@ -45,10 +45,14 @@ WATERMARK_OVERLAP = timedelta(hours=1)
 class Collected:
     source: str
     batch: Batch = field(default_factory=Batch)
-    error: str | None = None  # set when the whole source failed; the others still run
     off_query: int = 0  # posts the API returned that no brand query matched
     requests: int = 0  # sent, retries included (also when the source failed)
-    failure: ConnectorError | None = field(default=None, compare=False)  # what `error` says, its type kept
+    failure: ConnectorError | None = field(default=None, compare=False)  # the whole source failed; others still run
+
+    @property
+    def error(self) -> str | None:
+        """What failed the source, as said to people (None when it did not fail)."""
+        return None if self.failure is None else str(self.failure)
 
     def raise_failure(self) -> None:
         """Raise the typed error (SourceUnavailable, RateLimited, ParseError...) that failed the source, if any."""
@@ -122,7 +126,7 @@ def collect_source(
         batch = asyncio.run(fetch())
     except ConnectorError as error:
         sent = sum(f.requests for f in fetchers)
-        return Collected(source.name, error=str(error), requests=sent, failure=error)
+        return Collected(source.name, requests=sent, failure=error)
     requests = sum(f.requests for f in fetchers)
     kept, dropped = assign_brands(batch, context, by_query=source.filters_by_query)
     return Collected(source.name, kept, off_query=dropped, requests=requests)
