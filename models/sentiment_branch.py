@@ -32,7 +32,7 @@ from ecoute.models.contracts import (
     SentimentPrediction,
     prediction_from_probabilities,
 )
-from ecoute.models.e5 import attention_mask, mean_pool
+from ecoute.models.e5 import BERT_LAYER_NAMES, attention_mask, layer_module, mean_pool, run_layers
 from ecoute.models.errors import ModelError, ModelMismatch, ModelNotFound
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 PACKAGED_BRANCH = Path(__file__).parent / "artifacts" / "sentiment-branch"
 WEIGHTS_FILE = "branch.safetensors"
 METADATA_FILE = "branch.json"
+# Modules of each BertLayer by their short names (``models/e5.py``), which the artifact's keys use.
 ADAPTED = ("query", "key", "value", "attn_out", "ffn_in", "ffn_out")  # the Linear layers LoRA adapts
 NORMS = ("attn_norm", "ffn_norm")
 
@@ -61,6 +62,14 @@ def lora_linear(linear: torch.nn.Linear, rank: int, scale: float) -> torch.nn.Mo
             return self.base(x) + (x @ self.lora_a.T @ self.lora_b.T) * self.scale
 
     return LoRALinear()
+
+
+def adapt_with_lora(layer: torch.nn.Module, rank: int, scale: float) -> None:
+    """Wrap each ``ADAPTED`` Linear of a ``BertLayer`` in place; its ``NORMS`` become trainable."""
+    for name in ADAPTED:
+        layer.set_submodule(BERT_LAYER_NAMES[name], lora_linear(layer_module(layer, name), rank, scale))
+    for name in NORMS:
+        layer_module(layer, name).requires_grad_(True)
 
 
 class SentimentBranch:
@@ -91,9 +100,7 @@ class SentimentBranch:
         """Class probabilities (n, 3) from the encoder's hidden states after ``branch_layer``."""
         import torch  # heavy: torch loads only when the branch runs
 
-        mask = attention_mask(padding_mask)
-        for layer in self.layers:
-            hidden = layer(hidden, mask)
+        hidden = run_layers(self.layers, hidden, attention_mask(padding_mask))
         logits = self.head(mean_pool(hidden, padding_mask)).float()
         return torch.softmax(logits, dim=-1).numpy()
 
@@ -127,16 +134,16 @@ class SentimentBranch:
         if weights_sha256(tensors) != metadata["weights_sha256"]:
             raise ModelError(f"branch {path}: weights do not match the hash recorded in {METADATA_FILE}")
         start = int(metadata["branch_layer"])
-        layers = copy.deepcopy(encoder.model.layers[start:])
+        layers = copy.deepcopy(encoder.layers[start:])
         scale = float(metadata["lora_scale"])
         with torch.no_grad():
             for i, layer in enumerate(layers):
                 for name in ADAPTED:
                     update = tensors[f"layers.{i}.{name}.lora_b"].float() @ tensors[f"layers.{i}.{name}.lora_a"].float()
-                    getattr(layer, name).weight += scale * update
+                    layer_module(layer, name).weight += scale * update
                 for name in NORMS:
-                    getattr(layer, name).weight.copy_(tensors[f"layers.{i}.{name}.weight"])
-                    getattr(layer, name).bias.copy_(tensors[f"layers.{i}.{name}.bias"])
+                    layer_module(layer, name).weight.copy_(tensors[f"layers.{i}.{name}.weight"])
+                    layer_module(layer, name).bias.copy_(tensors[f"layers.{i}.{name}.bias"])
             head = torch.nn.Linear(encoder.dim, len(LABELS))
             head.weight.copy_(tensors["head.weight"])
             head.bias.copy_(tensors["head.bias"])
@@ -170,13 +177,14 @@ def save_branch(
     tensors = {}
     for i, layer in enumerate(layers):
         for name in ADAPTED:
-            adapted = getattr(layer, name)
+            adapted = layer_module(layer, name)
             # half precision halves the file; the factors are small corrections, so it costs nothing
             tensors[f"layers.{i}.{name}.lora_a"] = adapted.lora_a.detach().half().contiguous()
             tensors[f"layers.{i}.{name}.lora_b"] = adapted.lora_b.detach().half().contiguous()
         for name in NORMS:
-            tensors[f"layers.{i}.{name}.weight"] = getattr(layer, name).weight.detach().float().contiguous()
-            tensors[f"layers.{i}.{name}.bias"] = getattr(layer, name).bias.detach().float().contiguous()
+            norm = layer_module(layer, name)
+            tensors[f"layers.{i}.{name}.weight"] = norm.weight.detach().float().contiguous()
+            tensors[f"layers.{i}.{name}.bias"] = norm.bias.detach().float().contiguous()
     tensors["head.weight"] = head.weight.detach().float().contiguous()
     tensors["head.bias"] = head.bias.detach().float().contiguous()
     path = Path(path)

