@@ -13,14 +13,51 @@ from bs4 import BeautifulSoup
 
 from ecoute.connectors.errors import ParseError
 from ecoute.connectors.http import Fetcher
+from ecoute.connectors.query_translate import to_search, to_searches
 from ecoute.core.privacy import Pseudonymizer, normalise_handle
-from ecoute.core.query import Query, brand_query
+from ecoute.core.query import Query
 from ecoute.core.records import Batch, Mention, Rejected
 from ecoute.core.settings import Brand
+from ecoute.core.source_settings import (
+    BlueskySource,
+    HackerNewsSource,
+    MastodonSource,
+    RedditSource,
+    RssSource,
+    Source,
+    YouTubeSource,
+)
 
 
 def brand_queries(brands: Sequence[Brand]) -> dict[str, Query]:
-    return {b.name: brand_query(b.name, b.all_terms, b.query) for b in brands}
+    return {b.name: b.search_query for b in brands}
+
+
+def planned_searches(source: Source, query: Query) -> dict[str, list[str]]:
+    """What `source`'s connector asks its API for one brand's query, by kind of request: the
+    translations of query_translate, as `ecoute check` shows them. {} when the kind searches nothing
+    (it reads whole files, feeds, pages or app reviews). A "" search says nothing: Bluesky and YouTube
+    skip it, the other APIs answer it with their latest posts, which the query then sorts locally.
+    A test runs each connector and compares what it sent with this."""
+    match source:
+        case HackerNewsSource():
+            return {"searches": to_searches(query, "algolia")}  # no OR: one search per alternative
+        case RedditSource():
+            return {"searches": [to_search(query, "reddit")]}
+        case BlueskySource():
+            return {"searches": to_searches(query, "bluesky")}  # no OR either
+        case YouTubeSource():
+            return {"searches": [to_search(query, "youtube")]}
+        case RssSource(news_search=True):
+            return {"news search": [to_search(query, "google_news")]}
+        case MastodonSource():
+            tags = source.hashtags or [tag.lstrip("#") for tag in to_searches(query, "mastodon")]
+            words = [s.rstrip("*") for s in to_searches(query, "algolia") if s.rstrip("*")]  # no OR, no prefix
+            return {
+                "hashtags": ["#" + tag.lstrip("#").casefold() for tag in tags],
+                "with MASTODON_TOKEN searches": words,
+            }
+    return {}
 
 
 class BrandMatcher:

@@ -65,6 +65,80 @@ def test_bad_settings_are_one_clear_message(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+CHECKED = """
+[[brands]]
+name = "Zelia"
+terms = ["Zelia app", "@zelia"]
+
+[[brands]]
+name = "American"
+
+[[brands]]
+name = "Norvo"
+query = 'norvo -niece lang:fr'
+
+[[sources]]
+name = "hn"
+kind = "hackernews"
+
+[[sources]]
+name = "reddit"
+kind = "reddit"
+brands = ["Zelia", "Norvo"]
+
+[[sources]]
+name = "export"
+kind = "file"
+path = "m.jsonl"
+"""
+
+
+def brand_section(output: str, name: str) -> str:
+    return output.split(f"  brand {name}:", 1)[1].split("\n  brand ", 1)[0].split("\n  source ", 1)[0]
+
+
+def test_check_shows_what_each_brand_is_searched_for(tmp_path: Path) -> None:
+    """The user sees the query every post must match and what each API is sent, in its own syntax."""
+    path = tmp_path / "ecoute.toml"
+    path.write_text(CHECKED)
+    result = runner.invoke(app, ["check", "--settings", str(path)])
+    assert result.exit_code == 0, result.output
+    zelia, norvo = brand_section(result.output, "Zelia"), brand_section(result.output, "Norvo")
+    assert 'query: ("Zelia app" OR @zelia)\n' in zelia  # the terms, without the name
+    assert 'hn (hackernews): searches `"Zelia app"`, `zelia`;' in zelia  # Algolia: one search per alternative
+    assert 'reddit (reddit): searches `"Zelia app" OR zelia`;' in zelia
+    assert "export (file): reads everything; then keeps the posts the query matches" in zelia
+    assert "no terms configured" not in zelia
+    assert "query: norvo -niece lang:fr\n" in norvo
+    assert "reddit (reddit): searches `norvo AND NOT niece`;" in norvo  # the exclusion, said Reddit's way
+
+
+def test_check_says_when_only_the_name_is_searched(tmp_path: Path) -> None:
+    """A settings file without terms still works, but nobody is left unaware that "American" is searched."""
+    path = tmp_path / "ecoute.toml"
+    path.write_text(CHECKED)
+    result = runner.invoke(app, ["check", "--settings", str(path)])
+    assert result.exit_code == 0, result.output
+    american = brand_section(result.output, "American")
+    assert 'no terms configured — searching for its name "American" only' in american
+    assert "hn (hackernews): searches `American`;" in american
+    assert "reddit" not in american  # that source does not listen for this brand
+
+
+def test_the_readme_shows_what_check_prints(tmp_path: Path) -> None:
+    """The README's brands, checked with its two sources, print what the README says they print."""
+    section = (ROOT / "README.md").read_text().split("## Settings", 1)[1].split("\n## ", 1)[0]
+    settings = re.search(r"```toml\n(.*?)```", section, re.DOTALL)
+    shown = re.search(r"```text\n(.*?)```", section, re.DOTALL)
+    assert settings is not None and shown is not None
+    path = tmp_path / "ecoute.toml"
+    sources = '[[sources]]\nname = "hn"\nkind = "hackernews"\n\n[[sources]]\nname = "reddit"\nkind = "reddit"\n'
+    path.write_text(f"{settings.group(1)}\n{sources}")
+    result = runner.invoke(app, ["check", "--settings", str(path)])
+    assert result.exit_code == 0, result.output
+    assert shown.group(1) in result.output
+
+
 def test_train_sentiment_from_an_analysts_csv(tmp_path: Path) -> None:
     """Analysts' labels become a head the pipeline can load by its folder."""
     from ecoute.models.encoder import load_encoder

@@ -112,7 +112,7 @@ def test_watermark_is_sent_and_older_hits_stop_paging() -> None:
 def test_one_search_per_alternative_of_the_brand_query() -> None:
     """Without this, a brand with extra terms (Algolia has no OR) would be searched for no term at all."""
     ctx = CollectContext(
-        brands=[Brand(name="Zelia", terms=["zelia.fr"])],
+        brands=[Brand(name="Zelia", terms=["Zelia", "zelia.fr"])],
         pseudonymizer=Pseudonymizer(b"k" * 32),
         collected_at=datetime(2026, 11, 1, 12),
     )

@@ -5,11 +5,25 @@ from __future__ import annotations
 import pickle
 import re
 
+import httpx
 import pytest
+from connector_harness import context, run_connector
 
+from ecoute.connectors import connector_for
+from ecoute.connectors.base import BrandMatcher, planned_searches
 from ecoute.connectors.errors import ConnectorError
 from ecoute.connectors.query_translate import DIALECTS, to_search, to_searches
 from ecoute.core.query import Expr, Literal, Near, Not, Query, QuerySyntaxError, brand_query, parse_query
+from ecoute.core.settings import Brand
+from ecoute.core.source_settings import (
+    BlueskySource,
+    HackerNewsSource,
+    MastodonSource,
+    RedditSource,
+    RssSource,
+    Source,
+    YouTubeSource,
+)
 
 BRAND = '(zelia OR "zelia bank" OR @zelia_help) AND NOT (zelia_jobs OR recrutement) -giveaway lang:fr'
 NEAR = '"carte refusée" NEAR/3 zelia'
@@ -203,9 +217,10 @@ def test_positive_terms(query: str, terms: list[str]) -> None:
 @pytest.mark.parametrize(
     ("name", "terms", "query", "text"),
     [
-        ("Zelia", ["zelia bank", "Zélia", "@zelia_help"], None, '(Zelia OR "zelia bank" OR @zelia_help)'),  # dedup
-        ("Zelia", [], None, "Zelia"),  # the name alone
-        ("Zelia", ["not", 'say "hi"'], None, '(Zelia OR "not" OR "say hi")'),  # reserved word and quotes
+        ("Zelia", ["zelia bank", "Zélia", "@zelia_help"], None, '("zelia bank" OR Zélia OR @zelia_help)'),  # terms only
+        ("Zelia", ["zelia", "ZELIA"], None, "zelia"),  # deduplicated
+        ("Zelia", [], None, "Zelia"),  # no terms: the name alone
+        ("Zelia", ["not", 'say "hi"'], None, '("not" OR "say hi")'),  # reserved word and quotes
         ("Zélia & Co", [], None, '"Zélia & Co"'),  # punctuation makes a phrase
         ("Zelia", ["x"], "zelia -jobs", "zelia -jobs"),  # an explicit query wins
     ],
@@ -214,9 +229,31 @@ def test_brand_query(name: str, terms: list[str], query: str | None, text: str) 
     assert brand_query(name, terms, query).text == text
 
 
-def test_brand_query_matches_its_terms() -> None:
-    query = brand_query("Zélia & Co", ["zelia bank"])
-    assert query.matches("Merci Zelia & co!") and query.matches("ZÉLIA BANK") and not query.matches("Zelia")
+ZELIA_APP = Brand(name="Zelia", terms=["Zelia app", "@zelia"])
+AMERICAN = Brand(name="American", terms=["American Airlines", "@AmericanAir"])
+NIECE = Brand(name="Zelia", query='zelia -niece -"my daughter"')
+
+
+@pytest.mark.parametrize(
+    ("brand", "text", "matched"),
+    [
+        (ZELIA_APP, "zelia is also my niece's name", False),  # the name is not a term of a brand with terms
+        (ZELIA_APP, "Zélia", False),  # ... whatever its case and accents
+        (ZELIA_APP, "the Zelia app crashed again", True),  # a term
+        (ZELIA_APP, "@zelia my card is blocked", True),  # the handle term
+        (ZELIA_APP, "#zelia", False),  # `@zelia` is the handle only
+        (AMERICAN, "Waterbury Republican American, Sunday edition", False),  # seen in production
+        (AMERICAN, "African American Film Festival opens", False),  # seen in production
+        (AMERICAN, "Flew American Airlines to Boston", True),
+        (AMERICAN, "@AmericanAir lost my bag", True),
+        (Brand(name="Zelia"), "zelia is also my niece's name", True),  # no terms: the name is searched
+        (NIECE, "zelia is also my niece's name", False),  # excluded word
+        (NIECE, "Zelia refused my card", True),
+    ],
+)
+def test_a_brand_matches_its_terms_only(brand: Brand, text: str, matched: bool) -> None:
+    """What assign_brands keeps: a post about a brand is one its query (its terms) matches."""
+    assert (BrandMatcher([brand]).brands_in(text) == (brand.name,)) is matched
 
 
 @pytest.mark.parametrize(
@@ -342,3 +379,56 @@ def test_translation_is_never_narrower(dialect: str) -> None:
                     assert holds(dialect, search, text, language), (text_query, search, text, language)
                     assert any(holds(dialect, s, text, language) for s in searches), (text_query, searches, text)
     assert matched > 100  # the property is not vacuous
+
+
+SEARCHING = [
+    HackerNewsSource(name="hn", kind="hackernews"),
+    RedditSource(name="reddit", kind="reddit"),
+    BlueskySource(name="bsky", kind="bluesky"),
+    YouTubeSource(name="yt", kind="youtube"),
+    RssSource(name="news", kind="rss", news_search=True),
+    MastodonSource(name="masto", kind="mastodon", instances=["https://mastodon.example"]),
+    MastodonSource(name="tags", kind="mastodon", instances=["https://mastodon.example"], hashtags=["#ZeliaBank"]),
+]
+EMPTY = {  # an answer with nothing in it, in each API's format
+    "hackernews": {"hits": [], "page": 0, "nbPages": 0},
+    "reddit": {"kind": "Listing", "data": {"children": [], "after": None}},
+    "bluesky": {"posts": []},
+    "youtube": {"items": []},
+    "mastodon": [],
+}
+
+
+def sent_searches(source: Source, request: httpx.Request) -> list[str]:
+    if source.kind == "mastodon" and "/timelines/tag/" in request.url.path:
+        return ["#" + request.url.path.rsplit("/", 1)[1]]
+    return [request.url.params["query" if source.kind == "hackernews" else "q"]]
+
+
+def empty_answer(source: Source, request: httpx.Request) -> httpx.Response:
+    if source.kind == "rss":
+        return httpx.Response(
+            200, text="<rss><channel></channel></rss>", headers={"content-type": "application/rss+xml"}
+        )
+    if source.kind == "mastodon" and request.url.path.endswith("/search"):
+        return httpx.Response(200, json={"statuses": []})
+    return httpx.Response(200, json=EMPTY[source.kind])
+
+
+@pytest.mark.parametrize("source", SEARCHING, ids=lambda source: source.name)
+@pytest.mark.parametrize(
+    "brand", [ZELIA_APP, AMERICAN, NIECE, Brand(name="Zelia")], ids=["terms", "airline", "query", "name"]
+)
+def test_check_shows_the_searches_the_connectors_send(
+    source: Source, brand: Brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ecoute check` promises "this is what is searched": each connector must send exactly those searches."""
+    for name in ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD", "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("YOUTUBE_API_KEY", "k")
+    monkeypatch.setenv("MASTODON_TOKEN", "t")  # so that Mastodon's full-text searches are sent too
+    run = run_connector(connector_for(source), lambda request: empty_answer(source, request), context(brands=[brand]))
+    assert run.error is None, run.error
+    sent = [search for request in run.requests for search in sent_searches(source, request)]
+    planned = [search for searches in planned_searches(source, brand.search_query).values() for search in searches]
+    assert list(dict.fromkeys(sent)) == [search for search in planned if search]

@@ -44,6 +44,8 @@ def test_relative_paths_are_taken_from_the_settings_folder(tmp_path: Path) -> No
         ({"brands": [{"name": "A", "competitors": ["B"]}]}, "unknown brand 'B'"),  # dangling competitor
         ({"models": {"batch_size": 0}}, "models.batch_size"),  # out of range
         ({"brands": [{"name": "A"}, {"name": "a"}]}, "brand names must be unique"),  # duplicate brand
+        ({"brands": [{"name": "A", "terms": ["a", "!!"]}]}, "brands[0].terms: '!!' has no letter"),  # matches nothing
+        ({"brands": [{"name": "🚀"}]}, "brands[0]: name '🚀' has no letter"),  # searched by name: no word in it
     ],
 )
 def test_invalid_settings_name_the_key(change: dict, expected: str) -> None:
@@ -60,3 +62,29 @@ def test_missing_and_broken_files_are_clear_errors(tmp_path: Path) -> None:
     broken.write_text("[[brands]\nname = 'x'\n")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings(broken)
+
+
+def test_an_old_settings_file_without_terms_searches_the_name_and_says_so(tmp_path: Path) -> None:
+    """Settings written before terms were required still load; the brand's name alone is searched."""
+    path = tmp_path / "ecoute.toml"
+    path.write_text('[[brands]]\nname = "Zelia"\n\n[[sources]]\nname = "x"\nkind = "file"\npath = "m.jsonl"\n')
+    brand = load_settings(path).brands[0]
+    assert brand.searches_name_only and brand.search_query.text == "Zelia"
+
+
+@pytest.mark.parametrize(
+    ("brand", "query", "stop_words"),
+    [
+        ({"name": "American", "terms": ["American Airlines", "@AmericanAir"]},  # the name is not searched
+         '("American Airlines" OR @AmericanAir)', ["American", "American Airlines", "@AmericanAir"]),
+        ({"name": "Zelia", "terms": ["zelia", "zelia bank"]},  # unless it is a term
+         '(zelia OR "zelia bank")', ["Zelia", "zelia bank"]),
+        ({"name": "Zelia", "terms": ["zelia"], "query": "zelia -niece"},  # a query wins over the terms
+         "zelia -niece", ["Zelia"]),
+    ],
+)  # fmt: skip
+def test_the_search_is_the_terms_the_name_only_names(brand: dict, query: str, stop_words: list[str]) -> None:
+    """What is searched is what the user wrote; the name still names the brand (topic stop words)."""
+    loaded = parse_settings({**MINIMAL, "brands": [brand]}).brands[0]
+    assert loaded.search_query.text == query and not loaded.searches_name_only
+    assert loaded.all_terms == stop_words

@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ecoute.cli.common import SettingsOption, console, err, friendly
 from ecoute.cli.tools import bench_app, train_app
 from ecoute.connectors import KINDS
+from ecoute.connectors.base import planned_searches
 from ecoute.core.errors import EcouteError
-from ecoute.core.settings import load_settings
+from ecoute.core.settings import Brand, load_settings
+from ecoute.core.source_settings import Source
 from ecoute.warehouse.connection import connect
 from ecoute.warehouse.connection import run as run_sql
 
@@ -53,17 +56,50 @@ def init(
     console.print(f"Wrote {path}. Edit the brands and sources, then run [bold]ecoute check[/].")
 
 
+def _search_line(source: Source, brand: Brand) -> str | None:
+    """What `source` reads for `brand`, as `ecoute check` shows it; None when it reads nothing for it."""
+    apps = getattr(source, "apps", None)
+    if apps is not None and brand.name not in {app.brand for app in apps}:
+        return None
+    empty = "nothing (the query cannot be said as a search: skipped)"
+    if source.kind not in ("bluesky", "youtube"):
+        empty = "no term (reads the latest posts)"
+    reads = [
+        f"{label} {', '.join(f'`{search}`' if search else empty for search in searches) or 'none'}"
+        for label, searches in planned_searches(source, brand.search_query).items()
+    ]
+    if feeds := getattr(source, "feeds", None):
+        reads.insert(0, f"reads {len(feeds)} feed(s) whole")
+    if apps is not None:
+        reads.append("reads the reviews of its app(s)")
+    keeps = "keeps the posts the query matches" if source.filters_by_query else "keeps all (match_query = false)"
+    return f"{source.name} ({source.kind}): {'; '.join(reads) or 'reads everything'}; then {keeps}"
+
+
 @app.command()
 @friendly
 def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
-    """Validate the settings file and say what it configures.
+    """Validate the settings file and show what each brand is searched for, source by source.
+
+    Each brand's query (its terms ORed, or its `query`; its name alone, said loudly, when it has
+    neither) and what every source sends its API for it, in the API's own search syntax.
 
     Example: ecoute check --settings ecoute.toml
     """
     loaded = load_settings(settings)
     console.print(f"[green]{settings} is valid.[/]")
     for brand in loaded.brands:
-        console.print(f"  brand {brand.name}: terms {brand.all_terms}, competitors {brand.competitors}")
+        console.print(f"  brand {brand.name}: competitors {', '.join(brand.competitors) or 'none'}", markup=False)
+        if brand.searches_name_only:
+            console.print(
+                f'    [yellow]no terms configured — searching for its name "{escape(brand.name)}" only[/] '
+                "(set `terms` or `query` to say what means this brand)",
+                highlight=False,
+            )
+        console.print(f"    query: {brand.search_query.text}", markup=False, highlight=False)
+        for source in loaded.sources:
+            if brand in loaded.brands_for(source) and (line := _search_line(source, brand)):
+                console.print(f"    {line}", markup=False, highlight=False)
     for source in loaded.sources:
         console.print(f"  source {source.name} ({source.kind})")
     console.print(f"  warehouse {loaded.warehouse.path}")

@@ -357,11 +357,14 @@ def parse_query(text: str) -> Query:
 
 
 def brand_query(name: str, terms: Sequence[str] = (), query: str | None = None) -> Query:
-    """The explicit `query` when given, else `(name OR term1 OR "multi word term" ...)`."""
+    """What a brand is searched for: the explicit `query` when given, else its terms ORed
+    (`(term1 OR "multi word term" ...)`), else its name alone. The name is never added to terms:
+    "American" the airline configured as `["American Airlines", "@AmericanAir"]` must not match
+    "African American Film Festival". QuerySyntaxError when nothing in it is a word."""
     if query is not None:
         return parse_query(query)
     alternatives: dict[str, str] = {}
-    for raw in (name, *terms):
+    for raw in terms or (name,):
         term = " ".join(raw.replace('"', " ").split())
         single = WORD_RE.fullmatch(term) and term.casefold() not in RESERVED
         if WORD_RE.search(term):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ecoute.core.delivery_settings import Delivery
 from ecoute.core.errors import SettingsError
-from ecoute.core.query import QuerySyntaxError, parse_query
+from ecoute.core.query import WORD_RE, Query, QuerySyntaxError, brand_query, parse_query
 from ecoute.core.source_settings import FileSource, Source
 
 DEFAULT_SETTINGS_FILE = "ecoute.toml"
@@ -31,8 +31,9 @@ class Brand(_Strict):
     name: Annotated[str, Field(min_length=1, description="Brand name as shown in reports.")]
     terms: list[str] = Field(
         default_factory=list,
-        description="Words or phrases that mean this brand in a post (case-insensitive, whole words). "
-        "The name itself is always a term.",
+        description="Words or phrases that mean this brand in a post (case-insensitive, whole words): "
+        "what it is searched for, and only that. The name is not added: list it if it is a term. "
+        "Without terms or query the name alone is searched (`ecoute check` says so).",
     )
     competitors: list[str] = Field(
         default_factory=list, description="Names of other configured brands to compare against."
@@ -44,8 +45,16 @@ class Brand(_Strict):
     query: str | None = Field(
         default=None,
         description='Boolean query (AND, OR, NOT, "phrases", NEAR/n, -exclusions, lang:xx); '
-        "default: the name OR any term.",
+        "default: any of the terms (the name alone when there are none).",
     )
+
+    @field_validator("terms")
+    @classmethod
+    def _terms_have_words(cls, terms: list[str]) -> list[str]:
+        for term in terms:
+            if not WORD_RE.search(term):
+                raise ValueError(f"{term!r} has no letter or digit to search for")
+        return terms
 
     @field_validator("query")
     @classmethod
@@ -57,8 +66,27 @@ class Brand(_Strict):
                 raise ValueError(str(error)) from None
         return query
 
+    @model_validator(mode="after")
+    def _name_searchable(self) -> Brand:
+        if self.searches_name_only and not WORD_RE.search(self.name):
+            raise ValueError(f"name {self.name!r} has no letter or digit to search for: set terms or a query")
+        return self
+
+    @property
+    def searches_name_only(self) -> bool:
+        """Whether nothing says what this brand is searched for, so its name alone is (a weak default:
+        a common word as a name, "American", "Orange", matches far more than the brand)."""
+        return not self.terms and self.query is None
+
+    @property
+    def search_query(self) -> Query:
+        """What every post must match to count as this brand's: the query, else the terms, else the name."""
+        return brand_query(self.name, self.terms, self.query)
+
     @property
     def all_terms(self) -> list[str]:
+        """The name and the terms: every word that names the brand (topic stop words), not what is
+        searched (that is `search_query`)."""
         return [self.name, *(t for t in self.terms if t.casefold() != self.name.casefold())]
 
 
