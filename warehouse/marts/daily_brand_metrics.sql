@@ -14,8 +14,9 @@ per_brand AS (
         FROM enriched
     ) AS u
     LEFT JOIN brand_settings AS b USING (brand)
-    -- a brand configured with languages keeps only those; an unconfigured brand keeps all
-    WHERE b.brand IS NULL OR list_contains(b.languages, u.language)
+    -- a brand configured with languages keeps only those, and posts with no language to read
+    -- ('und'); an unconfigured brand keeps all
+    WHERE b.brand IS NULL OR list_contains(b.languages, u.language) OR u.language = 'und'
 ),
 bounds AS (
     SELECT min(day) AS first_day, max(day) AS last_day FROM per_brand

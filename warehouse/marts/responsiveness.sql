@@ -26,8 +26,9 @@ candidates AS (
     FROM negative_mentions AS n
     JOIN threaded_channels AS t ON t.source = n.source AND t.platform IS NOT DISTINCT FROM n.platform
     LEFT JOIN brand_settings AS b ON b.brand = n.brand
-    -- a brand configured with languages keeps only those; an unconfigured brand keeps all
-    WHERE b.brand IS NULL OR list_contains(b.languages, n.language)
+    -- a brand configured with languages keeps only those, and posts with no language to read
+    -- ('und'); an unconfigured brand keeps all
+    WHERE b.brand IS NULL OR list_contains(b.languages, n.language) OR n.language = 'und'
 ),
 complaints AS (
     -- thread roots, and replies addressed to the brand (their parent is the brand's own post)

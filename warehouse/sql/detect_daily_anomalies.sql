@@ -15,7 +15,7 @@
 -- $set_aside ({brand, topic_id}) and $signatures ({brand, word}) take posts out of a brand's
 -- counts: those of its emerging topics and those elsewhere using a topic's signature words
 -- (the caller asks whether a rise is more than an emerging story it reports on its own).
--- They are counted as the mart counts them: brand answers left out, brand languages only;
+-- They are counted as the mart counts them: brand answers left out, brand languages and 'und' only;
 -- words are compared whole, lower-cased and without accents, as in detect_keyword_lift.
 WITH posts AS (
     SELECT
@@ -30,7 +30,7 @@ WITH posts AS (
         WHERE from_brand IS NULL AND sentiment IS NOT NULL AND (len($set_aside) > 0 OR len($signatures) > 0)
     ) AS u
     LEFT JOIN brand_settings AS b USING (brand)
-    WHERE b.brand IS NULL OR list_contains(b.languages, u.language)
+    WHERE b.brand IS NULL OR list_contains(b.languages, u.language) OR u.language = 'und'
 ),
 set_aside AS (
     SELECT brand, day, count(*) AS mentions, count(*) FILTER (sentiment = 'negative') AS negative

@@ -1,7 +1,7 @@
 -- A brand's mentions over the report period by where they were published (the platform,
 -- or the source when it names none) and by language, with their sentiment mix. The same
 -- mentions as daily_brand_metrics: brand answers and languages outside the brand's
--- settings are left out, so each breakdown adds up to the report's total. Beyond the
+-- settings ('und' aside) are left out, so each breakdown adds up to the report's total. Beyond the
 -- `$limit` largest values of a breakdown, the rest is one 'other' row.
 WITH period AS (
     SELECT coalesce(platform, source) AS channel, language, sentiment
@@ -17,9 +17,11 @@ settings AS (
 kept AS (
     SELECT p.*
     FROM period AS p
-    -- a brand configured with languages keeps only those; an unconfigured brand keeps all
+    -- a brand configured with languages keeps only those, and posts with no language to read
+    -- ('und'); an unconfigured brand keeps all
     WHERE NOT EXISTS (SELECT 1 FROM settings)
         OR list_contains((SELECT languages FROM settings), p.language)
+        OR p.language = 'und'
 ),
 slices AS (
     SELECT 'source' AS dimension, channel AS value, sentiment FROM kept
