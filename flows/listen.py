@@ -26,7 +26,6 @@ from ecoute.delivery import send_alerts, send_report
 from ecoute.insights.detect import detect as run_detectors
 from ecoute.insights.detect import store_findings
 from ecoute.models.encoder import load_encoder
-from ecoute.models.enrich import Enricher
 from ecoute.pipeline.topics import update_topics
 from ecoute.reports import write_report
 from ecoute.warehouse.connection import connect
@@ -66,7 +65,7 @@ def enrich(settings: Settings) -> dict[str, Any]:
         total = pipeline.pending_count(con)
         if total == 0:
             return {"enriched": 0}
-        enricher = Enricher.load(settings.models.encoder, settings.models.sentiment)
+        enricher = pipeline.load_enricher(settings)
         started = time.perf_counter()
         logger.info("enriching %d mentions with %s", total, enricher.identities)
         if sys.stderr.isatty():

@@ -11,6 +11,10 @@ one text at a time):
 - matmuls run in bfloat16 where the CPU supports it natively, on every usable core;
 - a text that occurs several times in a batch (a retweet, a copy-paste) is run through
   the models once; its copies get the same results.
+
+The models read each post through a ``BrandMask`` (``models/mask.py``): handles, links and
+the brands' names masked, so that embeddings, and the topics built on them, say what a post
+is about rather than whom it addresses. Language detection reads the post itself.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ecoute.models.encoder import DEFAULT_ENCODER, load_encoder
 from ecoute.models.errors import ModelMismatch
 from ecoute.models.intent import load_intent
 from ecoute.models.language import LanguageDetector
+from ecoute.models.mask import BrandMask
 from ecoute.models.sentiment import load_sentiment
 
 __all__ = ["ENCODE_BATCH_SIZE", "EnrichedBatch", "Enricher"]
@@ -49,24 +54,47 @@ class Enricher:
         language: LanguageIdentifier,
         sentiment: SentimentModel,
         intent: IntentClassifier | None = None,
+        mask: BrandMask | None = None,
     ) -> None:
         self.encoder = encoder
         self.language = language
         self.sentiment = sentiment
         self.intent = intent
+        self.mask = mask if mask is not None else BrandMask()
 
     @classmethod
-    def load(cls, encoder_spec: str = DEFAULT_ENCODER, sentiment_spec: str = "packaged") -> Enricher:
-        return cls.from_encoder(load_encoder(encoder_spec), sentiment_spec)
+    def load(
+        cls,
+        encoder_spec: str = DEFAULT_ENCODER,
+        sentiment_spec: str = "packaged",
+        *,
+        languages: Sequence[str] = (),
+        brand_terms: Sequence[str] = (),
+    ) -> Enricher:
+        """As ``from_encoder``, the encoder loaded from its spec."""
+        encoder = load_encoder(encoder_spec)
+        return cls.from_encoder(encoder, sentiment_spec, languages=languages, brand_terms=brand_terms)
 
     @classmethod
-    def from_encoder(cls, encoder: Encoder, sentiment_spec: str = "packaged") -> Enricher:
-        """The packaged language, sentiment and intent models around an encoder already loaded."""
+    def from_encoder(
+        cls,
+        encoder: Encoder,
+        sentiment_spec: str = "packaged",
+        *,
+        languages: Sequence[str] = (),
+        brand_terms: Sequence[str] = (),
+    ) -> Enricher:
+        """The packaged language, sentiment and intent models around an encoder already loaded.
+
+        ``languages``: those the brands listen for, which the language detector falls back to
+        when unsure; ``brand_terms``: the brands' names and terms, masked for the models.
+        """
         try:
             intent: IntentClassifier | None = load_intent("packaged", encoder)
         except ModelMismatch:  # the packaged intent head reads e5 embeddings; another encoder gets no intent
             intent = None
-        return cls(encoder, LanguageDetector(), load_sentiment(sentiment_spec, encoder), intent)
+        sentiment = load_sentiment(sentiment_spec, encoder)
+        return cls(encoder, LanguageDetector(preferred=languages), sentiment, intent, BrandMask(brand_terms))
 
     @property
     def identities(self) -> dict[str, str]:
@@ -84,13 +112,14 @@ class Enricher:
         texts = list(texts)
         unique, copies = _unique(texts)
         detected = self.language.detect(unique)
+        masked = self.mask.apply_all(unique)
         if isinstance(self.sentiment, SharedPassSentiment):  # one encoder pass feeds both
-            embeddings, prediction = self.sentiment.encode_and_predict(unique, batch_size=batch_size)
+            embeddings, prediction = self.sentiment.encode_and_predict(masked, batch_size=batch_size)
         else:
-            embeddings = self.encoder.encode(unique, batch_size=batch_size)
-            prediction = self.sentiment.predict(unique, embeddings if self.sentiment.needs_embeddings else None)
+            embeddings = self.encoder.encode(masked, batch_size=batch_size)
+            prediction = self.sentiment.predict(masked, embeddings if self.sentiment.needs_embeddings else None)
         labels = list(prediction.labels)
-        intents = self.intent.predict(unique, embeddings) if self.intent is not None else None
+        intents = self.intent.predict(masked, embeddings) if self.intent is not None else None
         return EnrichedBatch(
             languages=[detected[i][0] for i in copies],
             language_confidences=[float(detected[i][1]) for i in copies],

@@ -36,6 +36,7 @@ __all__ = [
 
 UMAP_NEIGHBORS = 15
 UMAP_COMPONENTS = 5
+CORE_NEIGHBOURS = 5
 # Rows of the stored language means; "*" (the corpus mean) serves every other language.
 LANGUAGES = ("*", "en", "fr")
 
@@ -75,12 +76,23 @@ def default_reducer(seed: int) -> Reducer:
 def default_clusterer(min_topic_size: int) -> Clusterer:
     """HDBSCAN as fitted by default: clusters of at least ``min_topic_size`` (excess of mass).
 
+    ``min_samples`` (how dense a neighbourhood must be to seed a cluster) is ``CORE_NEIGHBOURS``,
+    not HDBSCAN's default of ``min_topic_size``: with 15 it left 18 % of banking77 as outliers
+    and merged neighbouring themes. Tuned on a banking77 *train* sample (40 texts per theme):
+    NMI 0.754 -> 0.769, ARI 0.452 -> 0.482, two UMAP seeds alike (``ecoute bench topics``
+    reports the test split).
+
     No prediction_data: new documents go to the nearest topic embedding, not through
     HDBSCAN's approximate_predict, so that fit and transform agree.
     """
     from hdbscan import HDBSCAN  # heavy: hdbscan loads only when topics are fitted
 
-    return HDBSCAN(min_cluster_size=min_topic_size, metric="euclidean", cluster_selection_method="eom")
+    return HDBSCAN(
+        min_cluster_size=min_topic_size,
+        min_samples=min(CORE_NEIGHBOURS, min_topic_size),
+        metric="euclidean",
+        cluster_selection_method="eom",
+    )
 
 
 def language_row(code: str | None) -> str:

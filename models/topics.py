@@ -124,6 +124,9 @@ class TopicModel:
         self.umap_model = umap_model
         self.hdbscan_model = hdbscan_model
         self.identity = ""
+        # share of the fitted sample the clusterer left as outliers (all are then assigned to
+        # their nearest topic); None until fit, and not saved
+        self.outlier_share: float | None = None
         self._centroids: np.ndarray | None = None  # (topics, dim), row i is topic i
         self._language_means: np.ndarray | None = None  # (len(LANGUAGES), dim)
         self._topics: list[TopicInfo] = []
@@ -159,6 +162,7 @@ class TopicModel:
         self._language_means = language_means(vectors[sample], rows[sample], self.min_topic_size)
         centred = self._centre(vectors, rows)
         clusters = cluster_labels(centred[sample], self.min_topic_size, self.umap_model, self.hdbscan_model, self.seed)
+        self.outlier_share = float((clusters < 0).mean())
         centroids = topic_centroids(centred[sample], clusters)
         topic_ids = nearest(centred, centroids)
         # A cluster whose members are all nearer other centroids is dropped.

@@ -49,7 +49,6 @@ from ecoute.core.records import Finding
 from ecoute.core.settings import parse_settings
 from ecoute.demo.corpus import generate
 from ecoute.insights.detect import detect, store_findings
-from ecoute.models.enrich import Enricher
 from ecoute.pipeline.topics import update_topics
 from ecoute.warehouse.connection import connect
 
@@ -204,8 +203,7 @@ def run_bench(
     "seconds", "enrich_seconds"}}}. Pass an `enricher` (models.enrich.Enricher) to reuse loaded models.
     """
     if enricher is None:
-        models = demo_settings(Path(work_dir), scale).models
-        enricher = Enricher.load(models.encoder, models.sentiment)
+        enricher = pipeline.load_enricher(demo_settings(Path(work_dir), scale))
     recall: dict[str, float | None] = {}
     alarms: dict[str, float] = {}
     details: dict[str, dict[str, Any]] = {}

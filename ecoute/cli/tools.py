@@ -90,3 +90,42 @@ def bench_enrich(
     from ecoute.bench.enrich import main as enrich_main
 
     raise typer.Exit(enrich_main(["--n", str(n), "--json"] if as_json else ["--n", str(n)]))
+
+
+@bench_app.command("topics")
+@friendly
+def bench_topics(
+    data: Annotated[Path, typer.Option(help="A text,<theme> CSV, or a folder holding SPLIT.csv (e.g. banking77).")],
+    split: Annotated[str, typer.Option(help="File name in a folder.")] = "test",
+    min_topic_size: Annotated[int, typer.Option(help="As [topics] min_topic_size.")] = 15,
+    invariance: Annotated[bool, typer.Option(help="Also run with a random brand's handle on each text.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score topic discovery against human themes: NMI, ARI, topics, outliers, beside KMeans told k.
+
+    Example: ecoute bench topics --data ../shared/benchmarks/topics/banking77 --json
+    """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    from ecoute.bench.topics import main as topics_main
+
+    argv = ["--data", str(data), "--split", split, "--min-topic-size", str(min_topic_size)]
+    argv += [] if invariance else ["--no-invariance"]
+    raise typer.Exit(topics_main([*argv, "--json"] if as_json else argv))
+
+
+@bench_app.command("language")
+@friendly
+def bench_language(
+    data: Annotated[Path, typer.Option(help="XLM-T's all/ folder (eight languages in blocks).")],
+    split: Annotated[str, typer.Option(help="test, or val (the split the rule was tuned on).")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Share of en/fr posts kept and of other languages let in, before and after the fallback rule.
+
+    Example: ecoute bench language --data ../shared/benchmarks/sentiment/xlmt/all
+    """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    from ecoute.bench.language import main as language_main
+
+    argv = ["--data", str(data), "--split", split]
+    raise typer.Exit(language_main([*argv, "--json"] if as_json else argv))

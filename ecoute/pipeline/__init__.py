@@ -14,7 +14,14 @@ from ecoute.pipeline.collect import (
     save_watermarks,
     sync_brands,
 )
-from ecoute.pipeline.enrich import Progress, enrich_pending, enrichment_frames, pending_count
+from ecoute.pipeline.enrich import (
+    Progress,
+    enrich_pending,
+    enrichment_frames,
+    load_enricher,
+    pending_count,
+    preferred_languages,
+)
 from ecoute.pipeline.runs import finish_run, report_period, start_run
 
 __all__ = [
@@ -27,7 +34,9 @@ __all__ = [
     "finish_run",
     "key_file",
     "load_batch",
+    "load_enricher",
     "pending_count",
+    "preferred_languages",
     "read_watermarks",
     "report_period",
     "save_watermarks",

@@ -10,8 +10,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from ecoute.core.settings import Brand, Settings
 from ecoute.models.duplicates import INDEX_WINDOW, DuplicateGrouper
-from ecoute.models.enrich import EnrichedBatch
+from ecoute.models.enrich import EnrichedBatch, Enricher
 from ecoute.warehouse.connection import run
 from ecoute.warehouse.load import insert_frame
 from ecoute.warehouse.transaction import transaction
@@ -26,6 +27,23 @@ class BatchEnricher(Protocol):
     def identities(self) -> dict[str, str]: ...
 
     def enrich(self, texts: Sequence[str]) -> EnrichedBatch: ...
+
+
+def preferred_languages(brands: Sequence[Brand]) -> tuple[str, ...]:
+    """The languages the brands listen for, all brands together, first seen first: those the
+    language detector falls back to when it is unsure (``LanguageDetector(preferred=...)``), so
+    that a short post in one of them is not tagged with another and left out of the marts."""
+    return tuple(dict.fromkeys(code.lower() for brand in brands for code in brand.languages))
+
+
+def load_enricher(settings: Settings) -> Enricher:
+    """The enricher the settings name, told the brands' languages and the words that name them."""
+    return Enricher.load(
+        settings.models.encoder,
+        settings.models.sentiment,
+        languages=preferred_languages(settings.brands),
+        brand_terms=[term for brand in settings.brands for term in brand.all_terms],
+    )
 
 
 def _now() -> datetime:
