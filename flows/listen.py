@@ -96,9 +96,9 @@ def enrich(settings: Settings) -> dict[str, Any]:
 
 @task(name="topics", cache_policy=NO_CACHE)
 def topics(settings: Settings) -> dict[str, Any]:
-    encoder = load_encoder(settings.models.encoder)  # only its identity is needed: embeddings are stored
+    encoder = load_encoder(settings.models.encoder)  # embeddings are stored; it embeds the phrases naming topics
     with connect(settings.warehouse.path) as con:
-        return update_topics(con, settings, encoder.identity)
+        return update_topics(con, settings, encoder)
 
 
 @task(name="detect", cache_policy=NO_CACHE)

@@ -23,7 +23,7 @@ def refit(settings_path: str) -> dict[str, Any]:
     settings = load_settings(Path(settings_path))
     encoder = load_encoder(settings.models.encoder)
     with connect(settings.warehouse.path) as con:
-        return refit_topics(con, settings, encoder.identity)
+        return refit_topics(con, settings, encoder)
 
 
 @flow(name="refit-topics")

@@ -41,7 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from ecoute.models.contracts import Encoder
 from ecoute.models.errors import ModelError, ModelNotFound
+from ecoute.models.topic_names import candidate_phrases, name_topics
 from ecoute.models.topic_space import (
     LANGUAGES,
     Clusterer,
@@ -99,6 +101,8 @@ class TopicModel:
 
     ``umap_model`` (any ``Reducer``) and ``hdbscan_model`` (any ``Clusterer``) replace the
     default UMAP and HDBSCAN, as in BERTopic; they are used by ``fit`` only and not saved.
+    ``phrase_encoder``, the encoder that embedded the docs, names each topic with its own
+    phrases (``models/topic_names.py``); without it a topic's label is its top keywords.
     """
 
     def __init__(
@@ -110,6 +114,7 @@ class TopicModel:
         max_fit_docs: int = 20000,
         umap_model: Reducer | None = None,
         hdbscan_model: Clusterer | None = None,
+        phrase_encoder: Encoder | None = None,
     ) -> None:
         if min_topic_size < 2:
             raise ValueError(f"min_topic_size must be >= 2, got {min_topic_size}")
@@ -123,6 +128,7 @@ class TopicModel:
         self.max_fit_docs = max_fit_docs
         self.umap_model = umap_model
         self.hdbscan_model = hdbscan_model
+        self.phrase_encoder = phrase_encoder
         self.identity = ""
         # share of the fitted sample the clusterer left as outliers (all are then assigned to
         # their nearest topic); None until fit, and not saved
@@ -177,15 +183,19 @@ class TopicModel:
         self._saved_at = None
         topic_ids = np.argsort(order)[topic_ids]  # renumber to BERTopic's ids
         sizes = np.bincount(topic_ids, minlength=len(order))
+        keyword_lists = [
+            [w for w, score in bertopic.get_topic(topic) if w and w != _EMPTY_DOC and score > 0]
+            for topic in range(len(order))
+        ]
+        names = self._names(docs, vectors, sample, topic_ids[sample], len(keyword_lists))
         self._topics = []
-        for topic in range(len(order)):
-            keywords = [w for w, score in bertopic.get_topic(topic) if w and w != _EMPTY_DOC and score > 0]
+        for topic, keywords in enumerate(keyword_lists):
             members = sample[topic_ids[sample] == topic]
             scores = centred[members] @ self._centroids[topic]
             ranked = [docs[i] for i in members[np.argsort(-scores, kind="stable")]]
             info = TopicInfo(
                 topic_id=topic,
-                label=topic_label(keywords) or f"topic {topic}",
+                label=names[topic] or topic_label(keywords) or f"topic {topic}",
                 keywords=keywords,
                 size=int(sizes[topic]),
                 representative_docs=distinct_docs(ranked, REPRESENTATIVE_DOCS),
@@ -293,6 +303,22 @@ class TopicModel:
         assert self._language_means is not None
         rows = np.array([LANGUAGES.index(lang) for lang in languages], dtype=np.intp)
         return unit(vectors - self._language_means[rows])
+
+    def _names(
+        self, docs: list[str], vectors: np.ndarray, sample: np.ndarray, sample_topics: np.ndarray, topics: int
+    ) -> list[str]:
+        """Each topic's name from the phrases of its posts, or "" (keywords stand) without an encoder."""
+        if self.phrase_encoder is None:
+            return ["" for _ in range(topics)]
+        brands = phrase_pattern(self.extra_stop_words)
+        texts = [keyword_text(docs[i]) for i in sample]
+        if brands is not None:  # a brand's name ends a phrase rather than joining its neighbours
+            texts = [brands.sub(" , ", text) for text in texts]
+        members = [np.flatnonzero(sample_topics == topic) for topic in range(topics)]
+        stop = set(stop_words()) | set(single_words(self.extra_stop_words))
+        candidates = candidate_phrases([[texts[i] for i in rows] for rows in members], stop)
+        centroids = unit(np.array([vectors[sample[rows]].mean(axis=0) for rows in members]))
+        return name_topics(candidates, centroids, self.phrase_encoder)
 
     def _fit_keywords(self, docs: list[str], centred: np.ndarray, topic_ids: np.ndarray) -> tuple[Any, np.ndarray]:
         """Fit BERTopic's c-TF-IDF on given topics; return it and its-id -> our-id order.

@@ -154,7 +154,7 @@ def test_refit_maps_old_topics_and_is_idempotent(demo_run: tuple[Path, dict, dic
 
     settings_path, _, _ = demo_run
     settings = load_settings(settings_path)
-    encoder = load_encoder(settings.models.encoder).identity
+    encoder = load_encoder(settings.models.encoder)
     with connect(settings.warehouse.path) as con:
         old_model = con.sql("SELECT DISTINCT topic_model FROM enrichments").fetchall()
         assert refit_topics(con, settings, encoder) == {

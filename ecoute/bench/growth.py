@@ -194,7 +194,7 @@ def per_batch(
         batch_number += 1
 
     def assign_topics() -> None:
-        topic_steps.update_topics(con, settings, identities["encoder"])
+        topic_steps.update_topics(con, settings, enricher.encoder)
 
     with connect(settings.warehouse.path) as con:
         for size in sorted(sizes):

@@ -93,7 +93,7 @@ def score_run(
     encoder_input = mask.apply_all(texts) if mask is not None else list(texts)
     embeddings = encoder.encode(encoder_input)
     languages = [code for code, _ in detector.detect(texts)]
-    model = TopicModel(min_topic_size=min_topic_size, seed=seed)
+    model = TopicModel(min_topic_size=min_topic_size, seed=seed, phrase_encoder=encoder)
     topics = np.array(model.fit(list(texts), embeddings, languages).topic_ids)
     k = len(set(themes))
     kmeans = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(embeddings)

@@ -182,7 +182,7 @@ def run_corpus(spec: CorpusSpec, folder: Path, *, scale: float, enricher: Any) -
         began = time.perf_counter()
         pipeline.enrich_pending(con, enricher, batch_size=settings.models.batch_size)
         enrich_seconds = time.perf_counter() - began
-        update_topics(con, settings, enricher.identities["encoder"])
+        update_topics(con, settings, enricher.encoder)
         findings = detect(con, settings.brands, settings.detection)
         store_findings(con, findings)
     return Listened(findings, json.loads(corpus.truth_path.read_text(encoding="utf-8")), enrich_seconds)

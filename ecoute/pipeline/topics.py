@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from ecoute.core.settings import Settings
+from ecoute.models.contracts import Encoder
 from ecoute.models.topics import TopicModel, map_topics
 from ecoute.warehouse.connection import run
 from ecoute.warehouse.load import insert_frame
@@ -38,16 +39,18 @@ def _languages(rows: list[tuple[Any, ...]]) -> list[str | None]:
     return [r[3] for r in rows]
 
 
-def _fit(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: str) -> TopicModel | str:
-    """A model fitted on the latest capped window, or why none could be fitted."""
+def _fit(con: duckdb.DuckDBPyConnection, settings: Settings, encoder: Encoder) -> TopicModel | str:
+    """A model fitted on the latest capped window, or why none could be fitted; the encoder of
+    the stored embeddings also embeds the candidate phrases that name the topics."""
     limit = settings.models.topic_fit_window
-    window = run(con, "topic_fit_window", {"encoder": encoder_identity, "limit": limit}).fetchall()
+    window = run(con, "topic_fit_window", {"encoder": encoder.identity, "limit": limit}).fetchall()
     if len(window) < settings.models.min_topic_size * 2:
         return f"only {len(window)} mentions; too few to fit topics"
     model = TopicModel(
         min_topic_size=settings.models.min_topic_size,
         extra_stop_words=[term for brand in settings.brands for term in brand.all_terms],
         max_fit_docs=limit,
+        phrase_encoder=encoder,
     )
     model.fit([r[1] for r in window], _vectors(window), languages=_languages(window))
     return model
@@ -111,24 +114,25 @@ def _assign(con: duckdb.DuckDBPyConnection, model: TopicModel, encoder_identity:
     return {"assigned": len(rows), "topics": len(infos), "topic_model": model.identity}
 
 
-def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: str) -> dict[str, Any]:
+def update_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder: Encoder) -> dict[str, Any]:
     """Give every enriched mention a topic. The first run fits BERTopic on a capped window and
-    saves it; later runs load it and only `transform` new mentions, so topic ids stay put."""
+    saves it; later runs load it and only `transform` new mentions, so topic ids stay put.
+    ``encoder``: the one whose embeddings are stored (only its identity is read on later runs)."""
     path = topic_model_dir(settings)
     if (path / SAVED_MARKER).exists():
-        return {"fitted": False, **_assign(con, TopicModel.load(path), encoder_identity)}
-    fitted = _fit(con, settings, encoder_identity)
+        return {"fitted": False, **_assign(con, TopicModel.load(path), encoder.identity)}
+    fitted = _fit(con, settings, encoder)
     if isinstance(fitted, str):
         return {"fitted": False, "assigned": 0, "reason": fitted}
-    return {"fitted": True, **_assign(con, _save(fitted, path), encoder_identity)}
+    return {"fitted": True, **_assign(con, _save(fitted, path), encoder.identity)}
 
 
-def refit_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_identity: str) -> dict[str, Any]:
+def refit_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder: Encoder) -> dict[str, Any]:
     """Fit a new model on the latest window, record how old topics map to new ones, and
     reassign every mention with the new model. Refitting the same data changes nothing."""
     path = topic_model_dir(settings)
     old = TopicModel.load(path) if (path / SAVED_MARKER).exists() else None
-    fitted = _fit(con, settings, encoder_identity)
+    fitted = _fit(con, settings, encoder)
     if isinstance(fitted, str):
         return {"refitted": False, "reason": fitted}
     if old is not None and fitted.identity == old.identity:
@@ -158,4 +162,4 @@ def refit_topics(con: duckdb.DuckDBPyConnection, settings: Settings, encoder_ide
         )
         insert_frame(con, "insert_topic_map", "incoming_topic_map", frame)
         mapped = sum(v is not None for v in mapping.values())
-    return {"refitted": True, "mapped_topics": mapped, **_assign(con, new, encoder_identity)}
+    return {"refitted": True, "mapped_topics": mapped, **_assign(con, new, encoder.identity)}
