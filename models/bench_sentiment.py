@@ -5,7 +5,9 @@ Example::
     python -m ecoute.models.bench_sentiment --data /work/shared/benchmarks/sentiment --json
 
 Sets: XLM-T French test, XLM-T English test (macro-F1 is their metric) and TweetEval test
-(macro-recall is its official metric). Speed counts encoding + the sentiment model.
+(macro-recall is its official metric); and any ``text,label`` CSV (a user's own labels,
+negative/neutral/positive or 0/1/2), given as ``--data file.csv`` or added with ``--csv``.
+Speed counts encoding + the sentiment model.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ecoute.models.contracts import SentimentModel, SharedPassSentiment
-from ecoute.models.data import LABELS, read_split
+from ecoute.models.data import LABELS, read_labelled_csv, read_split
 from ecoute.models.encoder import DEFAULT_ENCODER, Encoder, load_encoder
 from ecoute.models.sentiment import load_sentiment
 
@@ -46,6 +48,14 @@ def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     }
 
 
+def load_set(data_dir: str | Path, name: str) -> tuple[list[str], np.ndarray]:
+    """A benchmark set by its name in ``SETS``, or a ``text,label`` CSV by its path."""
+    if name in SETS:
+        directory, split = SETS[name]
+        return read_split(Path(data_dir) / directory, split)
+    return read_labelled_csv(name)
+
+
 def run_benchmark(
     data_dir: str | Path,
     encoder: Encoder,
@@ -55,7 +65,7 @@ def run_benchmark(
     limit: int | None = None,
     embed: Callable[[Sequence[str]], np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Score ``sentiment`` on each benchmark set; returns scores (in %) and texts/second.
+    """Score ``sentiment`` on each set (a ``SETS`` name or a CSV path); returns scores (in %) and texts/second.
 
     ``embed`` replaces ``encoder.encode`` (e.g. a cache); the speed then no longer
     measures encoding. ``limit`` keeps the first N texts of each set (quick checks).
@@ -71,15 +81,14 @@ def run_benchmark(
         "sets": {},
     }
     for name in sets:
-        directory, split = SETS[name]
-        texts, y = read_split(Path(data_dir) / directory, split)
+        texts, y = load_set(data_dir, name)
         texts, y = texts[:limit], y[:limit]
         started = time.perf_counter()
         embeddings = embed(texts) if sentiment.needs_embeddings else None
         prediction = sentiment.predict(texts, embeddings)
         seconds = time.perf_counter() - started
         y_pred = np.array([LABELS.index(label) for label in prediction.labels])
-        results["sets"][name] = {
+        results["sets"][name if name in SETS else Path(name).stem] = {
             "n": len(y),
             **score(y, y_pred),
             "seconds": round(seconds, 1),
@@ -118,7 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Score a sentiment model on XLM-T French/English test and TweetEval test.",
         epilog="example: python -m ecoute.models.bench_sentiment --data ../shared/benchmarks/sentiment --json",
     )
-    parser.add_argument("--data", required=True, type=Path, help="directory holding xlmt/ and tweeteval/")
+    parser.add_argument(
+        "--data", required=True, type=Path, help="directory holding xlmt/ and tweeteval/, or a text,label CSV"
+    )
+    parser.add_argument("--csv", action="append", default=[], type=Path, help="a text,label CSV to add; repeatable")
     parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder spec (default: %(default)s)")
     parser.add_argument("--sentiment", default="packaged", help="'packaged', a head dir, or hf:<model>")
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS), help="which sets to run")
@@ -128,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     encoder = load_encoder(args.encoder)
     sentiment = load_sentiment(args.sentiment, encoder)
-    results = run_benchmark(args.data, encoder, sentiment, sets=args.sets, limit=args.limit)
+    sets = [str(args.data)] if args.data.is_file() else list(args.sets)
+    sets += [str(path) for path in args.csv]
+    results = run_benchmark(args.data, encoder, sentiment, sets=sets, limit=args.limit)
     print(json.dumps(as_flat_json(results), indent=2) if args.json else format_table(results), file=sys.stdout)
     return 0
 

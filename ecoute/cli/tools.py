@@ -37,8 +37,10 @@ def train_sentiment(
 @friendly
 def bench_sentiment(
     data: Annotated[
-        Path, typer.Option(help="Folder holding xlmt/ and tweeteval/ (e.g. ../shared/benchmarks/sentiment).")
+        Path,
+        typer.Option(help="Folder holding xlmt/ and tweeteval/ (../shared/benchmarks/sentiment), or a text,label CSV."),
     ],
+    csv: Annotated[list[Path] | None, typer.Option(help="A text,label CSV to score as well; repeatable.")] = None,
     sentiment: Annotated[str, typer.Option(help="'packaged', a head or branch folder, or hf:<model id>.")] = "packaged",
     encoder: Annotated[str, typer.Option(help="Encoder spec.")] = "e5",
     limit: Annotated[int | None, typer.Option(help="Only the first N texts of each set.")] = None,
@@ -53,6 +55,8 @@ def bench_sentiment(
 
     argv = ["--data", str(data), "--sentiment", sentiment, "--encoder", encoder]
     argv += ["--limit", str(limit)] if limit else []
+    for path in csv or []:
+        argv += ["--csv", str(path)]
     raise typer.Exit(bench_main([*argv, "--json"] if as_json else argv))
 
 
