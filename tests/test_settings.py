@@ -46,6 +46,8 @@ def test_relative_paths_are_taken_from_the_settings_folder(tmp_path: Path) -> No
         ({"brands": [{"name": "A"}, {"name": "a"}]}, "brand names must be unique"),  # duplicate brand
         ({"brands": [{"name": "A", "terms": ["a", "!!"]}]}, "brands[0].terms: '!!' has no letter"),  # matches nothing
         ({"brands": [{"name": "🚀"}]}, "brands[0]: name '🚀' has no letter"),  # searched by name: no word in it
+        ({"brands": [{"name": "A", "about": " -- "}]}, "brands[0].about: has no words"),  # empty
+        ({"brands": [{"name": "A", "about": "bank " * 101}]}, "brands[0].about: String should have at most 500"),
     ],
 )
 def test_invalid_settings_name_the_key(change: dict, expected: str) -> None:
@@ -88,3 +90,10 @@ def test_the_search_is_the_terms_the_name_only_names(brand: dict, query: str, st
     loaded = parse_settings({**MINIMAL, "brands": [brand]}).brands[0]
     assert loaded.search_query.text == query and not loaded.searches_name_only
     assert loaded.all_terms == stop_words
+
+
+def test_about_says_what_the_brand_is_and_is_optional() -> None:
+    """`about` feeds the relevance score; old files without it load, its spacing is tidied."""
+    assert parse_settings(MINIMAL).brands[0].about is None
+    brand = {"name": "American", "terms": ["American"], "about": "US airline:\n  flights, bags,   delays"}
+    assert parse_settings({**MINIMAL, "brands": [brand]}).brands[0].about == "US airline: flights, bags, delays"

@@ -133,3 +133,21 @@ def bench_language(
 
     argv = ["--data", str(data), "--split", split]
     raise typer.Exit(language_main([*argv, "--json"] if as_json else argv))
+
+
+@bench_app.command("relevance")
+@friendly
+def bench_relevance(
+    data: Annotated[Path | None, typer.Option(help="A labelled CSV (default: the packaged relevance set).")] = None,
+    split: Annotated[str, typer.Option(help="test, dev (what the weights were fitted on) or all.")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Is a post that matched a brand's terms about that brand? Precision/recall/F1/AUC beside keyword matching.
+
+    Example: ecoute bench relevance --split test
+    """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    from ecoute.bench.relevance import main as relevance_main
+
+    argv = ["--split", split] + (["--data", str(data)] if data else [])
+    raise typer.Exit(relevance_main([*argv, "--json"] if as_json else argv))

@@ -47,6 +47,12 @@ class Brand(_Strict):
         description='Boolean query (AND, OR, NOT, "phrases", NEAR/n, -exclusions, lang:xx); '
         "default: any of the terms (the name alone when there are none).",
     )
+    about: str | None = Field(
+        default=None,
+        max_length=500,
+        description='What the brand is, in a few words, any language ("neobank: mobile banking app, payment card, '
+        'savings"): the relevance score compares each post with it to flag matches about something else.',
+    )
 
     @field_validator("terms")
     @classmethod
@@ -65,6 +71,16 @@ class Brand(_Strict):
             except QuerySyntaxError as error:  # its message shows the query with a caret at the mistake
                 raise ValueError(str(error)) from None
         return query
+
+    @field_validator("about")
+    @classmethod
+    def _about_has_words(cls, about: str | None) -> str | None:
+        if about is None:
+            return None
+        about = " ".join(about.split())
+        if not WORD_RE.search(about):
+            raise ValueError("has no words: describe what the brand is, or leave it out")
+        return about
 
     @model_validator(mode="after")
     def _name_searchable(self) -> Brand:
