@@ -96,26 +96,32 @@ def enrich_batched(enricher: Enricher, texts: Sequence[str], batch_size: int) ->
 
 def enrich_naive(enricher: Enricher, texts: Sequence[str]) -> list[EnrichedBatch]:
     """The baseline: the same language model, encoder and sentiment head, one text per call."""
-    return [_one(enricher, [text], enricher.encoder.encode([text], batch_size=1)) for text in texts]
+    masked = enricher.mask.apply_all(texts)  # what the models read, as in Enricher.enrich
+    return [
+        _one(enricher, text, model_input, enricher.encoder.encode([model_input], batch_size=1))
+        for text, model_input in zip(texts, masked, strict=True)
+    ]
 
 
 def enrich_naive_workers(enricher: Enricher, texts: Sequence[str]) -> list[EnrichedBatch]:
     """The baseline with the batched path's threads: one text per call to each model, the
     encoder's calls spread over its workers (``encode`` with ``batch_size=1``)."""
-    embeddings = enricher.encoder.encode(texts, batch_size=1)
-    return [_one(enricher, [text], embeddings[i : i + 1]) for i, text in enumerate(texts)]
+    masked = enricher.mask.apply_all(texts)  # what the models read, as in Enricher.enrich
+    embeddings = enricher.encoder.encode(masked, batch_size=1)
+    return [_one(enricher, text, masked[i], embeddings[i : i + 1]) for i, text in enumerate(texts)]
 
 
-def _one(enricher: Enricher, text: list[str], embedding: np.ndarray) -> EnrichedBatch:
-    detected = enricher.language.detect(text)
-    prediction = enricher.sentiment.predict(text, embedding if enricher.sentiment.needs_embeddings else None)
+def _one(enricher: Enricher, text: str, masked: str, embedding: np.ndarray) -> EnrichedBatch:
+    """One text through each model; the language is read from the post, the models read it masked."""
+    detected = enricher.language.detect([text])
+    prediction = enricher.sentiment.predict([masked], embedding if enricher.sentiment.needs_embeddings else None)
     return EnrichedBatch(
         languages=[detected[0][0]],
         language_confidences=[float(detected[0][1])],
         sentiments=list(prediction.labels),
         probabilities=np.asarray(prediction.probabilities, dtype=np.float64),
         embeddings=embedding,
-        intents=enricher.intent.predict(text, embedding) if enricher.intent is not None else None,
+        intents=enricher.intent.predict([masked], embedding) if enricher.intent is not None else None,
     )
 
 
