@@ -151,3 +151,21 @@ def bench_relevance(
 
     argv = ["--split", split] + (["--data", str(data)] if data else [])
     raise typer.Exit(relevance_main([*argv, "--json"] if as_json else argv))
+
+
+@bench_app.command("brand-sentiment")
+@friendly
+def bench_brand_sentiment(
+    data: Annotated[Path | None, typer.Option(help="A labelled CSV (default: the packaged comparisons set).")] = None,
+    split: Annotated[str, typer.Option(help="test, dev (what the rules were chosen on) or all.")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Sentiment toward each brand of posts that name several, beside one sentiment per post.
+
+    Example: ecoute bench brand-sentiment --split test
+    """
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    from ecoute.bench.brand_sentiment import main as brand_sentiment_main
+
+    argv = ["--split", split] + (["--data", str(data)] if data else [])
+    raise typer.Exit(brand_sentiment_main([*argv, "--json"] if as_json else argv))
