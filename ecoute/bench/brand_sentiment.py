@@ -25,7 +25,7 @@ import argparse
 import csv
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -128,11 +128,10 @@ def run(
         seconds = max(time.perf_counter() - started, 1e-9)
         predicted = [{b: label for b, (label, _) in f.items()} for f in found]
         by_language = {
-            lang: score(*_where(posts, predicted, lambda p, lang=lang: p.language == lang))
-            for lang in sorted({p.language for p in posts})
+            lang: score(*_where(posts, predicted, "language", lang)) for lang in sorted({p.language for p in posts})
         }
         by_pattern = {
-            pattern: score(*_where(posts, predicted, lambda p, pattern=pattern: p.pattern == pattern))["accuracy"]
+            pattern: score(*_where(posts, predicted, "pattern", pattern))["accuracy"]
             for pattern in sorted({p.pattern for p in posts})
         }
         result["methods"][name] = {
@@ -212,9 +211,10 @@ def main(argv: Sequence[str] | None = None, *, sentiment: SentimentModel | None 
 
 
 def _where(
-    posts: Sequence[LabelledPost], predicted: Sequence[dict[str, str]], keep: Callable[[LabelledPost], bool]
+    posts: Sequence[LabelledPost], predicted: Sequence[dict[str, str]], field: str, value: str
 ) -> tuple[list[LabelledPost], list[dict[str, str]]]:
-    chosen = [i for i, p in enumerate(posts) if keep(p)]
+    """The posts (and their predictions) whose ``field`` is ``value``."""
+    chosen = [i for i, p in enumerate(posts) if getattr(p, field) == value]
     return [posts[i] for i in chosen], [predicted[i] for i in chosen]
 
 
