@@ -66,6 +66,7 @@ def enrich(settings: Settings) -> dict[str, Any]:
         if total == 0:
             return {"enriched": 0}
         enricher = pipeline.load_enricher(settings)
+        per_brand = pipeline.load_per_brand_sentiment(settings, enricher)
         started = time.perf_counter()
         logger.info("enriching %d mentions with %s", total, enricher.identities)
         if sys.stderr.isatty():
@@ -74,7 +75,11 @@ def enrich(settings: Settings) -> dict[str, Any]:
             with Progress(transient=True) as bar:
                 job = bar.add_task("enriching", total=total)
                 done = pipeline.enrich_pending(
-                    con, enricher, batch_size=settings.models.batch_size, progress=lambda n: bar.advance(job, n)
+                    con,
+                    enricher,
+                    batch_size=settings.models.batch_size,
+                    progress=lambda n: bar.advance(job, n),
+                    per_brand=per_brand,
                 )
         else:
             seen = 0
@@ -84,7 +89,9 @@ def enrich(settings: Settings) -> dict[str, Any]:
                 seen += n
                 logger.info("enriched %d/%d", seen, total)
 
-            done = pipeline.enrich_pending(con, enricher, batch_size=settings.models.batch_size, progress=report)
+            done = pipeline.enrich_pending(
+                con, enricher, batch_size=settings.models.batch_size, progress=report, per_brand=per_brand
+            )
     seconds = time.perf_counter() - started
     return {
         "enriched": done,

@@ -22,4 +22,14 @@ def undocumented(con: duckdb.DuckDBPyConnection) -> list[str]:
         "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
     ).fetchall()
     known = dictionary()
-    return [f"{t}.{c}" for t, c in columns if not known.get(t, {}).get(c, "").strip()]
+    return [f"{t}.{c}" for t, c in columns if not describe(known, t, c)]
+
+
+def describe(known: dict[str, dict[str, str]], table: str, column: str) -> str:
+    """A column's description; a view whose `_columns_as` names another table takes that table's
+    description for the columns it does not describe itself."""
+    entry = known.get(table, {})
+    text = entry.get(column, "").strip()
+    if not text and entry.get("_columns_as"):
+        text = known.get(entry["_columns_as"], {}).get(column, "").strip()
+    return text

@@ -19,7 +19,14 @@ from ecoute.warehouse.transaction import transaction
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 # Marts are views over the raw and enrichment tables; order matters when one builds on another.
-MARTS = ("mentions_enriched", "daily_brand_metrics", "topic_daily", "responsiveness", "responsiveness_weekly")
+MARTS = (
+    "mentions_enriched",
+    "brand_mentions",
+    "daily_brand_metrics",
+    "topic_daily",
+    "responsiveness",
+    "responsiveness_weekly",
+)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,12 @@ from ecoute.pipeline.collect import (
     sync_brands,
 )
 from ecoute.pipeline.enrich import (
+    PerBrandSentiment,
     Progress,
     enrich_pending,
     enrichment_frames,
     load_enricher,
+    load_per_brand_sentiment,
     pending_count,
     preferred_languages,
 )
@@ -27,6 +29,7 @@ from ecoute.pipeline.runs import finish_run, report_period, start_run
 __all__ = [
     "WATERMARK_OVERLAP",
     "Collected",
+    "PerBrandSentiment",
     "Progress",
     "collect_source",
     "enrich_pending",
@@ -35,6 +38,7 @@ __all__ = [
     "key_file",
     "load_batch",
     "load_enricher",
+    "load_per_brand_sentiment",
     "pending_count",
     "preferred_languages",
     "read_watermarks",

@@ -11,6 +11,8 @@ import numpy as np
 import polars as pl
 
 from ecoute.core.settings import Brand, Settings
+from ecoute.models.brand_sentiment import BrandSentiment, BrandTerms
+from ecoute.models.contracts import LABELS
 from ecoute.models.duplicates import INDEX_WINDOW, DuplicateGrouper
 from ecoute.models.enrich import EnrichedBatch, Enricher
 from ecoute.warehouse.connection import run
@@ -44,6 +46,55 @@ def load_enricher(settings: Settings) -> Enricher:
         languages=preferred_languages(settings.brands),
         brand_terms=[term for brand in settings.brands for term in brand.all_terms],
     )
+
+
+class PerBrandSentiment:
+    """Sentiment toward each brand of the posts that name several (``brand_sentiments``).
+
+    ``terms``: every configured brand's name and terms, so that a comparison is read whole;
+    rows are kept only for the brands the mention was matched to. A post naming one brand
+    has no row: its sentiment toward it is the post's own.
+    """
+
+    def __init__(self, model: BrandSentiment, terms: BrandTerms) -> None:
+        self.model = model
+        self.terms = terms
+
+    def frame(
+        self, ids: Sequence[str], texts: Sequence[str], brands: Sequence[Sequence[str]], result: EnrichedBatch
+    ) -> pl.DataFrame:
+        several = [i for i, named in enumerate(brands) if len(named) >= 2]
+        rows: dict[str, list[object]] = {k: [] for k in ("mention_id", "brand", "sentiment", "sentiment_score")}
+        if several:
+            predictions = self.model.predict_many(
+                [(texts[i], self.terms) for i in several], post_probabilities=result.probabilities[several]
+            )
+            for i, per_brand in zip(several, predictions, strict=True):
+                for brand in brands[i]:
+                    if brand in per_brand:
+                        label, probabilities = per_brand[brand]
+                        rows["mention_id"].append(ids[i])
+                        rows["brand"].append(brand)
+                        rows["sentiment"].append(label)
+                        rows["sentiment_score"].append(
+                            float(probabilities[LABELS.index("positive")] - probabilities[LABELS.index("negative")])
+                        )
+        return pl.DataFrame(
+            {**rows, "model": self.model.identity, "enriched_at": _now()},
+            schema={
+                "mention_id": pl.String,
+                "brand": pl.String,
+                "sentiment": pl.String,
+                "sentiment_score": pl.Float64,
+                "model": pl.String,
+                "enriched_at": pl.Datetime("us"),
+            },
+        )
+
+
+def load_per_brand_sentiment(settings: Settings, enricher: Enricher) -> PerBrandSentiment:
+    """Per-brand sentiment on the enricher's own sentiment model, told every brand's terms."""
+    return PerBrandSentiment(BrandSentiment(enricher.sentiment), {b.name: b.all_terms for b in settings.brands})
 
 
 def _now() -> datetime:
@@ -90,9 +141,15 @@ def enrichment_frames(
 
 
 def enrich_pending(
-    con: duckdb.DuckDBPyConnection, enricher: BatchEnricher, *, batch_size: int, progress: Progress | None = None
+    con: duckdb.DuckDBPyConnection,
+    enricher: BatchEnricher,
+    *,
+    batch_size: int,
+    progress: Progress | None = None,
+    per_brand: PerBrandSentiment | None = None,
 ) -> int:
-    """Enrich every mention that has no enrichment yet, batch by batch; returns how many."""
+    """Enrich every mention that has no enrichment yet, batch by batch; returns how many.
+    With ``per_brand``, posts naming several brands also get the sentiment toward each."""
     done = 0
     identities = enricher.identities
     grouper = DuplicateGrouper()
@@ -103,8 +160,11 @@ def enrich_pending(
         result = enricher.enrich([r[1] for r in rows])
         groups = grouper.assign([(r[0], r[2], r[1]) for r in rows], index)
         enrichments, embeddings = enrichment_frames(ids, result, identities, groups, _now())
+        brand_rows = per_brand.frame(ids, [r[1] for r in rows], [r[3] for r in rows], result) if per_brand else None
         with transaction(con):
             insert_frame(con, "insert_embeddings", "incoming_embeddings", embeddings)
+            if brand_rows is not None and len(brand_rows):
+                insert_frame(con, "insert_brand_sentiments", "incoming_brand_sentiments", brand_rows)
             insert_frame(con, "insert_enrichments", "incoming_enrichments", enrichments)
         done += len(ids)
         if progress:

@@ -2,16 +2,13 @@
 -- Posts by the brand's own accounts are answers, not mentions, so they are left out.
 -- Days without a mention are present with zeros, so baselines see the quiet days too.
 CREATE OR REPLACE VIEW daily_brand_metrics AS
-WITH enriched AS (
-    SELECT * FROM mentions_enriched WHERE from_brand IS NULL AND sentiment IS NOT NULL
-),
-per_brand AS (
+WITH per_brand AS (
+    -- the sentiment toward each brand (brand_mentions): a comparison counts for one, against the other
     SELECT u.brand, u.day, u.sentiment, u.sentiment_score, u.engagement, u.duplicate_group
     FROM (
-        SELECT
-            unnest(brands) AS brand, published_day AS day, language, sentiment, sentiment_score, engagement,
-            duplicate_group
-        FROM enriched
+        SELECT brand, published_day AS day, language, sentiment, sentiment_score, engagement, duplicate_group
+        FROM brand_mentions
+        WHERE from_brand IS NULL AND sentiment IS NOT NULL
     ) AS u
     LEFT JOIN brand_settings AS b USING (brand)
     -- a brand configured with languages keeps only those, and posts with no language to read

@@ -16,9 +16,9 @@ brand_posts AS (
     WHERE from_brand IS NOT NULL
 ),
 negative_mentions AS (
-    SELECT
-        unnest(brands) AS brand, mention_id, source, platform, language, in_reply_to, published_at, published_day
-    FROM enriched
+    -- negative toward this brand (brand_mentions): praising it against a rival is no complaint to it
+    SELECT brand, mention_id, source, platform, language, in_reply_to, published_at, published_day
+    FROM brand_mentions
     WHERE from_brand IS NULL AND sentiment = 'negative'
 ),
 candidates AS (

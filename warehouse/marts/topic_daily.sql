@@ -1,11 +1,12 @@
 -- Per brand, topic and day: how much a topic is discussed and how negatively.
 CREATE OR REPLACE VIEW topic_daily AS
 WITH enriched AS (
-    SELECT * FROM mentions_enriched WHERE from_brand IS NULL AND topic_id IS NOT NULL
+    -- per brand, with the sentiment toward it (a comparison is negative for one brand only)
+    SELECT * FROM brand_mentions WHERE from_brand IS NULL AND topic_id IS NOT NULL
 ),
 final AS (
     SELECT
-        unnest(brands) AS brand,
+        brand,
         topic_id,
         any_value(topic_label) AS topic_label,
         published_day AS day,

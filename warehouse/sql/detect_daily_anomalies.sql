@@ -25,8 +25,8 @@ WITH posts AS (
         u.topic_id,
         ' ' || regexp_replace(strip_accents(lower(u.text)), '[^a-z0-9]+', ' ', 'g') || ' ' AS words
     FROM (
-        SELECT unnest(brands) AS brand, published_day AS day, language, sentiment, topic_id, text
-        FROM mentions_enriched
+        SELECT brand, published_day AS day, language, sentiment, topic_id, text
+        FROM brand_mentions
         WHERE from_brand IS NULL AND sentiment IS NOT NULL AND (len($set_aside) > 0 OR len($signatures) > 0)
     ) AS u
     LEFT JOIN brand_settings AS b USING (brand)

@@ -2,8 +2,8 @@
 -- brand in a period (optionally of one topic). The caller keeps a few of each.
 WITH period AS (
     SELECT mention_id, source, text, url, published_at, sentiment, sentiment_score, engagement
-    FROM mentions_enriched
-    WHERE list_contains(brands, $brand)
+    FROM brand_mentions  -- with the sentiment toward this brand
+    WHERE brand = $brand
         AND from_brand IS NULL
         AND published_day BETWEEN $start AND $end
         AND ($topic_id IS NULL OR topic_id = $topic_id)

@@ -1,8 +1,8 @@
 -- The topics a brand's mentions were most about over the report period, with their tone.
 WITH period AS (
     SELECT topic_id, topic_label, sentiment
-    FROM mentions_enriched
-    WHERE list_contains(brands, $brand)
+    FROM brand_mentions  -- with the sentiment toward this brand
+    WHERE brand = $brand
         AND from_brand IS NULL
         AND published_day BETWEEN $start AND $end
         AND topic_id >= 0

@@ -2,8 +2,8 @@
 -- `source` is where it was published (the platform, or the source when it names none).
 WITH period AS (
     SELECT topic_id, mention_id, coalesce(platform, source) AS source, text, url, published_at, sentiment, engagement
-    FROM mentions_enriched
-    WHERE list_contains(brands, $brand)
+    FROM brand_mentions  -- with the sentiment toward this brand
+    WHERE brand = $brand
         AND from_brand IS NULL
         AND published_day BETWEEN $start AND $end
         AND list_contains($topic_ids, topic_id)

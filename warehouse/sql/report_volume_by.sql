@@ -5,8 +5,8 @@
 -- `$limit` largest values of a breakdown, the rest is one 'other' row.
 WITH period AS (
     SELECT coalesce(platform, source) AS channel, language, sentiment
-    FROM mentions_enriched
-    WHERE list_contains(brands, $brand)
+    FROM brand_mentions  -- with the sentiment toward this brand
+    WHERE brand = $brand
         AND from_brand IS NULL
         AND sentiment IS NOT NULL
         AND published_day BETWEEN $start AND $end
