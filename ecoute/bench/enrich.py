@@ -244,7 +244,7 @@ def _fit_topics(texts: list[str], enriched: EnrichedBatch, folder: Path) -> Any:
     settings = bench_settings(folder)
     model = TopicModel(
         min_topic_size=settings.models.min_topic_size,
-        extra_stop_words=[term for brand in settings.brands for term in brand.all_terms],
+        extra_stop_words=settings.brand_terms,
         max_fit_docs=settings.models.topic_fit_window,
     )
     model.fit(texts[:TOPIC_FIT_DOCS], enriched.embeddings[:TOPIC_FIT_DOCS], enriched.languages[:TOPIC_FIT_DOCS])

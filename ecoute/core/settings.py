@@ -165,6 +165,12 @@ class Settings(_Strict):
     schedule: Schedule = Field(default_factory=Schedule)
     delivery: Delivery = Field(default_factory=Delivery, description="Where reports and alerts are sent.")
 
+    @property
+    def brand_terms(self) -> list[str]:
+        """Every brand's name and terms, all brands together: the words that name a brand
+        (masked for the models, left out of topic keywords)."""
+        return [term for brand in self.brands for term in brand.all_terms]
+
     @field_validator("brands")
     @classmethod
     def _unique_brands(cls, brands: list[Brand]) -> list[Brand]:

@@ -12,7 +12,7 @@ import polars as pl
 
 from ecoute.core.settings import Brand, Settings
 from ecoute.models.brand_sentiment import BrandSentiment, BrandTerms
-from ecoute.models.contracts import LABELS
+from ecoute.models.contracts import sentiment_scores
 from ecoute.models.duplicates import INDEX_WINDOW, DuplicateGrouper
 from ecoute.models.enrich import EnrichedBatch, Enricher
 from ecoute.warehouse.connection import run
@@ -44,7 +44,7 @@ def load_enricher(settings: Settings) -> Enricher:
         settings.models.encoder,
         settings.models.sentiment,
         languages=preferred_languages(settings.brands),
-        brand_terms=[term for brand in settings.brands for term in brand.all_terms],
+        brand_terms=settings.brand_terms,
     )
 
 
@@ -76,9 +76,7 @@ class PerBrandSentiment:
                         rows["mention_id"].append(ids[i])
                         rows["brand"].append(brand)
                         rows["sentiment"].append(label)
-                        rows["sentiment_score"].append(
-                            float(probabilities[LABELS.index("positive")] - probabilities[LABELS.index("negative")])
-                        )
+                        rows["sentiment_score"].append(float(sentiment_scores(probabilities)))
         return pl.DataFrame(
             {**rows, "model": self.model.identity, "enriched_at": _now()},
             schema={

@@ -48,7 +48,7 @@ def _fit(con: duckdb.DuckDBPyConnection, settings: Settings, encoder: Encoder) -
         return f"only {len(window)} mentions; too few to fit topics"
     model = TopicModel(
         min_topic_size=settings.models.min_topic_size,
-        extra_stop_words=[term for brand in settings.brands for term in brand.all_terms],
+        extra_stop_words=settings.brand_terms,
         max_fit_docs=limit,
         phrase_encoder=encoder,
     )
