@@ -269,6 +269,21 @@ def test_report_email_has_the_digest_as_body_and_the_html_attached(smtp: _SMTPSe
     assert attachment.get_content() == HTML
 
 
+def test_emailed_report_carries_plotly_itself(smtp: _SMTPServer, report: ReportPaths) -> None:
+    """A page that links the reports folder's plotly.js is attached with it inlined: alone in a
+    mailbox, the link would find nothing and the charts would stay blank."""
+    asset = report.html.parent / "assets" / "plotly-9.9.9.min.js"
+    asset.parent.mkdir()
+    asset.write_text("window.Plotly = {};", encoding="utf-8")
+    report.html.write_text('<h1>Zelia</h1><script src="assets/plotly-9.9.9.min.js"></script>', encoding="utf-8")
+
+    result = send_report(_delivery(smtp_port=_port(smtp)), "Zelia", report, summary_markdown=DIGEST)
+
+    assert result.ok
+    [attachment] = list(smtp.mails[0].message.iter_attachments())
+    assert attachment.get_content() == "<h1>Zelia</h1><script>window.Plotly = {};</script>"
+
+
 def test_webhook_receives_the_digest_as_slack_text(webhook: _WebhookServer, report: ReportPaths) -> None:
     """The digest is posted once, headings bold, links as <url|text>, escapes undone, & < > escaped."""
     result = send_report(_delivery(webhook=webhook), "Zelia", report, summary_markdown=DIGEST)

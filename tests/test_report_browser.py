@@ -1,9 +1,12 @@
 """The report as a browser shows it: headless Chromium opens the page, runs its scripts and
-draws every chart, with nothing written to the console. Skipped where Chromium is not installed."""
+draws every chart, with nothing written to the console, and nothing wider than a phone's
+390 px. Skipped where Chromium is not installed."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +18,7 @@ from test_reports import Post, add_posts
 
 from ecoute.insights.detect import detect, store_findings
 from ecoute.reports import write_report
+from ecoute.reports.render import standalone_html
 
 CHROMIUM = Path("/usr/bin/chromium")
 _CONSOLE = re.compile(r":CONSOLE[:(]\d*\)?\] (.*)")
@@ -29,7 +33,7 @@ class Opened:
     console: list[str]  # every message the page wrote to the console, uncaught errors included
 
 
-def open_in_chromium(page: Path, profile: Path) -> Opened:
+def open_in_chromium(page: Path, profile: Path, *options: str) -> Opened:
     """Load a local page in headless Chromium; return its final DOM and its console messages."""
     result = subprocess.run(
         [
@@ -38,6 +42,7 @@ def open_in_chromium(page: Path, profile: Path) -> Opened:
             *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
             f"--user-data-dir={profile}",
             *("--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom"),
+            *options,
             page.resolve().as_uri(),
         ],
         capture_output=True,
@@ -89,6 +94,65 @@ def test_report_opens_without_script_errors_and_draws_every_chart(report: Path, 
         assert 'class="main-svg"' in drawn, f"chart {name} was not drawn"
         assert 'class="trace' in drawn, f"chart {name} has no data"
     assert "Zelia answers 80% of complaints within 1 hour" in opened.dom
+    # each chart's mode bar offers its PNG, and nothing that would upload the brand's data
+    assert opened.dom.count('data-title="Download plot as a PNG"') == len(charts)
+    assert "Share chart" not in opened.dom
+
+
+# Loads a page into an iframe as wide as a phone and, once its charts are drawn, lists what
+# sticks out to the right (tables inside a `.scroll` wrapper scroll on their own). Headless
+# Chromium will not make its window narrower than 500 px; an iframe can be.
+_PHONE = """<!doctype html><body style="margin:0">
+<iframe id="page" src="{src}" style="border:0;width:{width}px;height:3000px"></iframe>
+<script>
+document.getElementById("page").addEventListener("load", function () {{
+  setTimeout(function () {{
+    var view = document.getElementById("page").contentWindow, page = view.document, wide = [];
+    page.querySelectorAll("body *").forEach(function (node) {{
+      if (!node.closest(".scroll") && node.getBoundingClientRect().right > view.innerWidth + 0.5) {{
+        wide.push(node.tagName.toLowerCase() + "." + node.getAttribute("class"));
+      }}
+    }});
+    var out = document.createElement("pre");
+    out.id = "measured";
+    var charts = page.querySelectorAll(".main-svg").length;
+    out.textContent = JSON.stringify({{width: view.innerWidth, charts: charts, wide: wide}});
+    document.body.appendChild(out);
+  }}, 500);
+}});
+</script>"""
+
+
+def test_nothing_is_wider_than_a_phone(report: Path, tmp_path: Path) -> None:
+    """At 390 px every chart, card and table fits the screen: no sideways scrolling, nothing cut off."""
+    phone = report.parent / "phone.html"  # beside the report: it loads the report and its assets
+    phone.write_text(_PHONE.format(src=report.name, width=390), encoding="utf-8")
+
+    opened = open_in_chromium(phone, tmp_path / "profile", "--allow-file-access-from-files")
+
+    found = re.search(r'<pre id="measured">(.*?)</pre>', opened.dom)
+    assert found is not None, opened.console
+    measured = json.loads(found[1])
+    assert measured["width"] == 390
+    assert measured["charts"] >= 8  # drawn, so their width counts
+    assert measured["wide"] == []
+
+
+def test_a_page_that_travels_alone_still_draws_or_says_why(report: Path, tmp_path: Path) -> None:
+    """Self-contained (as e-mailed), the page draws its charts from anywhere; the linked page copied
+    without its assets folder says which file the charts need, with no script error."""
+    alone = tmp_path / "inbox"
+    alone.mkdir()
+    (alone / "attached.html").write_text(standalone_html(report), encoding="utf-8")
+    shutil.copy(report, alone / "copied.html")
+
+    attached = open_in_chromium(alone / "attached.html", tmp_path / "profile-1")
+    copied = open_in_chromium(alone / "copied.html", tmp_path / "profile-2")
+
+    assert attached.dom.count('class="main-svg"') >= 8 and attached.console == []
+    assert 'class="main-svg"' not in copied.dom
+    assert '<p id="no-charts" class="note">The charts need the file assets/plotly-' in copied.dom
+    assert [m for m in copied.console if "Uncaught" in m] == []
 
 
 def test_a_script_error_would_be_caught(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from ecoute.delivery.email import email_message, send_emails
 from ecoute.delivery.messages import alert_payload, alert_text, report_payload, title_of
 from ecoute.delivery.outcome import Channel, ChannelOutcome, DeliveryResult
 from ecoute.delivery.webhook import post_webhook
-from ecoute.reports.render import ReportPaths
+from ecoute.reports.render import ReportPaths, standalone_html
 from ecoute.warehouse.connection import connect, run
 
 
@@ -35,13 +35,17 @@ def send_report(
     summary_markdown: str,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> DeliveryResult:
-    """E-mail the digest (text body) with the HTML report attached, and post the digest to the webhook."""
+    """E-mail the digest (text body) with the HTML report attached, and post the digest to the webhook.
+
+    The attached page carries plotly.js itself: away from the reports folder, a link to its
+    assets would leave the charts blank."""
     title = title_of(summary_markdown, brand)
     outcomes = []
     if settings.email and settings.email.reports:
         email = settings.email
         message = email_message(email, f"{email.subject_prefix} {title}", summary_markdown)
-        message.add_attachment(paths.html.read_bytes(), maintype="text", subtype="html", filename=paths.html.name)
+        page = standalone_html(paths.html).encode("utf-8")
+        message.add_attachment(page, maintype="text", subtype="html", filename=paths.html.name)
         outcomes.append(send_emails(email, {"report": message})[1])
     if settings.webhook and settings.webhook.reports:
         payload = report_payload(title, summary_markdown)

@@ -20,8 +20,9 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, stats: 
 
 
 def report_period(con: duckdb.DuckDBPyConnection, days: int) -> tuple[date, date] | None:
-    """The last `days` days that have mentions, ending at the latest mention."""
-    last = con.sql("SELECT max(published_at)::DATE FROM mentions").fetchall()[0][0]
+    """Up to `days` days ending at the latest mention, starting no earlier than the first:
+    a warehouse holding eight days of mentions gets an eight-day report, not weeks of zeros."""
+    first, last = run(con, "report_span").fetchall()[0]
     if last is None:
         return None
-    return last - timedelta(days=days - 1), last
+    return max(first, last - timedelta(days=days - 1)), last

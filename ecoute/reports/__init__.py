@@ -1,4 +1,5 @@
-"""Reports: a self-contained HTML page and a Markdown digest per brand and period."""
+"""Reports: an HTML page and a Markdown digest per brand and period (plotly.js shared by the
+reports folder, or inlined where a page travels alone)."""
 
 from ecoute.reports.render import ReportPaths, write_report
 

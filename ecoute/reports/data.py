@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 import duckdb
 
@@ -19,6 +20,9 @@ from ecoute.warehouse.connection import run
 TOP_TOPICS = 8
 EXAMPLES_PER_TOPIC = 3
 TOP_SLICES = 8  # values shown per breakdown (source, language); the rest is "other"
+DAILY_UP_TO_DAYS = 21  # periods up to three weeks show share of voice and answering per day, not per week
+
+Grain = Literal["day", "week"]
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,11 @@ class DayCounts:
 
 
 @dataclass(frozen=True)
-class WeeklyShare:
+class SharePoint:
+    """A brand's share of its comparison set's mentions over one day or week (`ReportData.grain`)."""
+
     brand: str
-    week: date  # the Monday
+    start: date  # the day, or the Monday of the week (the first and last weeks may be partial)
     mentions: int
     share: float | None
 
@@ -95,9 +101,12 @@ class Responsiveness:
 
 
 @dataclass(frozen=True)
-class WeeklyResponsiveness:
+class AnsweringPoint:
+    """How a brand answered the complaints of one day or week (`ReportData.grain`); those
+    without a complaint are absent."""
+
     brand: str
-    week: date  # the Monday
+    start: date  # the day, or the Monday of the week
     complaints: int
     answered: int
     answered_share: float
@@ -119,21 +128,50 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Previous:
+    """The same numbers over as many days just before the report period, to compare with.
+
+    Only when the warehouse holds mentions from all of those days (`coverage` "full"): a
+    half-collected period would make any change look dramatic.
+    """
+
+    start: date
+    end: date
+    coverage: Literal["full", "partial", "none"]  # how much of it the warehouse collected
+    summary: Summary | None  # None unless coverage is "full"
+    responsiveness: Responsiveness | None  # the brand's; None unless coverage is "full"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
 class ReportData:
     summary: Summary
     daily: tuple[DayCounts, ...]  # every brand of the comparison set, every day
-    share_of_voice: tuple[WeeklyShare, ...]
+    grain: Grain  # of share_of_voice and answering: "day" for short periods, else "week"
+    share_of_voice: tuple[SharePoint, ...]
     topics: tuple[Topic, ...]
     findings: tuple[Finding, ...]
-    previous_mentions: int | None  # over as many days just before; None when not all collected
+    previous: Previous
     by_source: tuple[Slice, ...]
     by_language: tuple[Slice, ...]
     responsiveness: tuple[Responsiveness, ...]  # the brand first, then its competitors
-    responsiveness_weekly: tuple[WeeklyResponsiveness, ...]
+    answering: tuple[AnsweringPoint, ...]
 
     @property
     def brand_responsiveness(self) -> Responsiveness:
         return self.responsiveness[0]
+
+    @property
+    def days(self) -> int:
+        return (self.summary.period_end - self.summary.period_start).days + 1
+
+    @property
+    def previous_mentions(self) -> int | None:
+        """The brand's mentions over as many days just before; None when not all collected."""
+        return None if self.previous.summary is None else self.previous.summary.mentions
 
 
 def load_report_data(
@@ -141,30 +179,51 @@ def load_report_data(
 ) -> ReportData:
     peers = comparison_set(brand, all_brands)
     period = {"start": period_start, "end": period_end}
-    totals = run(con, "report_summary", {"brand": brand.name, "peers": peers, **period}).fetchall()[0]
-    summary = Summary(brand.name, tuple(peers), period_start, period_end, *totals)
+    days = (period_end - period_start).days + 1
+    grain: Grain = "day" if days <= DAILY_UP_TO_DAYS else "week"
     daily = tuple(DayCounts(*row) for row in run(con, "report_daily", {"peers": peers, **period}).fetchall())
-    shares = tuple(
-        WeeklyShare(*row) for row in run(con, "report_share_of_voice", {"peers": peers, **period}).fetchall()
-    )
-    days = period_end - period_start + timedelta(days=1)
-    before = {"start": period_start - days, "end": period_start - timedelta(days=1)}
-    previous = run(con, "report_previous_mentions", {"brand": brand.name, **before}).fetchall()[0][0]
+    shares = run(con, "report_share_of_voice", {"peers": peers, "grain": grain, **period}).fetchall()
     slices = run(con, "report_volume_by", {"brand": brand.name, "limit": TOP_SLICES, **period}).fetchall()
-    answering = run(con, "report_responsiveness", {"brand": brand.name, "peers": peers, **period}).fetchall()
-    weekly_answering = run(con, "report_responsiveness_weekly", {"peers": peers, **period}).fetchall()
+    answering = run(con, "report_answering", {"peers": peers, "grain": grain, **period}).fetchall()
     return ReportData(
-        summary=summary,
+        summary=_summary(con, brand.name, peers, period_start, period_end),
         daily=daily,
-        share_of_voice=shares,
+        grain=grain,
+        share_of_voice=tuple(SharePoint(*row) for row in shares),
         topics=_topics(con, brand.name, period_start, period_end),
         findings=_findings(con, brand.name, period_start, period_end),
-        previous_mentions=previous,
+        previous=_previous(con, brand.name, peers, period_start, period_end),
         by_source=tuple(Slice(*row[1:]) for row in slices if row[0] == "source"),
         by_language=tuple(Slice(*row[1:]) for row in slices if row[0] == "language"),
-        responsiveness=tuple(Responsiveness(*row) for row in answering),
-        responsiveness_weekly=tuple(WeeklyResponsiveness(*row) for row in weekly_answering),
+        responsiveness=_responsiveness(con, brand.name, peers, period_start, period_end),
+        answering=tuple(AnsweringPoint(*row) for row in answering),
     )
+
+
+def _summary(con: duckdb.DuckDBPyConnection, brand: str, peers: list[str], start: date, end: date) -> Summary:
+    totals = run(con, "report_summary", {"brand": brand, "peers": peers, "start": start, "end": end}).fetchall()[0]
+    return Summary(brand, tuple(peers), start, end, *totals)
+
+
+def _responsiveness(
+    con: duckdb.DuckDBPyConnection, brand: str, peers: list[str], start: date, end: date
+) -> tuple[Responsiveness, ...]:
+    params = {"brand": brand, "peers": peers, "start": start, "end": end}
+    return tuple(Responsiveness(*row) for row in run(con, "report_responsiveness", params).fetchall())
+
+
+def _previous(con: duckdb.DuckDBPyConnection, brand: str, peers: list[str], start: date, end: date) -> Previous:
+    """The period of as many days just before, measured the same way when it was collected."""
+    days = end - start + timedelta(days=1)
+    before_start, before_end = start - days, start - timedelta(days=1)
+    first_day = run(con, "report_span").fetchall()[0][0]
+    if first_day is None or first_day > before_end:
+        return Previous(before_start, before_end, "none", None, None)
+    if first_day > before_start:
+        return Previous(before_start, before_end, "partial", None, None)
+    summary = _summary(con, brand, peers, before_start, before_end)
+    answering = _responsiveness(con, brand, peers, before_start, before_end)[0]
+    return Previous(before_start, before_end, "full", summary, answering)
 
 
 def _topics(con: duckdb.DuckDBPyConnection, brand: str, start: date, end: date) -> tuple[Topic, ...]:

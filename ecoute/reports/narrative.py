@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from ecoute.core import dates
 from ecoute.core.records import Finding
 from ecoute.reports.data import ReportData, Responsiveness
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _LANGUAGES = {
     "en": "English",
     "fr": "French",
@@ -32,10 +32,8 @@ def summary(data: ReportData) -> list[str]:
 
 
 def period(start: date, end: date) -> str:
-    """'7 Sep to 1 Nov 2026', or '28 Dec 2026 to 3 Jan 2027' across a new year."""
-    first = f"{start.day} {_MONTHS[start.month - 1]}"
-    last = f"{end.day} {_MONTHS[end.month - 1]} {end.year}"
-    return f"{first} to {last}" if start.year == end.year else f"{first} {start.year} to {last}"
+    """'7 Sep to 1 Nov 2026', '7 to 9 Sep 2026', or '28 Dec 2026 to 3 Jan 2027' across a new year."""
+    return dates.span_text(start, end)
 
 
 def duration(minutes: float | None) -> str:
@@ -79,20 +77,24 @@ def biggest(findings: tuple[Finding, ...]) -> Finding | None:
 
 def _volume(data: ReportData) -> str:
     s = data.summary
-    when = period(s.period_start, s.period_end)
+    when = (
+        f"on {dates.day_text(s.period_start)}"
+        if s.period_start == s.period_end
+        else f"from {period(s.period_start, s.period_end)}"
+    )
     if s.mentions == 0:
-        return f"{s.brand} was not mentioned from {when}."
-    sentence = f"{s.brand} was mentioned {s.mentions:,} times from {when}"
+        return f"{s.brand} was not mentioned {when}."
+    sentence = f"{s.brand} was mentioned {s.mentions:,} time{'s' if s.mentions != 1 else ''} {when}"
     if data.previous_mentions:
         change = s.mentions / data.previous_mentions - 1
-        days = (s.period_end - s.period_start).days + 1
+        days = data.days
         if abs(change) < SAME_VOLUME:
             sentence += f" (about as often as in the previous {days} days)"
         else:
             sentence += f" ({'up' if change > 0 else 'down'} {abs(change):.0%} on the previous {days} days)"
     sentence += f", {s.negative_share:.0%} of them negative" if s.negative_share is not None else ""
     if s.competitors and s.share_of_voice is not None:
-        sentence += f"; that is {s.share_of_voice:.0%} of the conversation against {_names(s.competitors)}"
+        sentence += f"; that is {s.share_of_voice:.0%} of the conversation against {names(s.competitors)}"
     return sentence + "."
 
 
@@ -125,5 +127,6 @@ def _answering(data: ReportData) -> str:
     return "; ".join([sentence, *compared]) + "."
 
 
-def _names(names: tuple[str, ...]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def names(items: tuple[str, ...]) -> str:
+    """'Norvo', 'Norvo and Brio', 'Norvo, Brio and Cato'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

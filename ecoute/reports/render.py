@@ -1,13 +1,21 @@
-"""Writing a brand's report: one self-contained HTML page and a Markdown digest.
+"""Writing a brand's report: one HTML page and a Markdown digest.
 
 Everything people wrote reaches the page through jinja2's autoescaping; chart data is JSON
 inside a `<script type="application/json">` with `<`, `>` and `&` escaped, so no text can
-close the script. plotly.js is inlined once, so the page opens offline from disk.
+close the script.
+
+plotly.js (4.8 MB, most of a page) is written once per reports folder, as
+`assets/plotly-<version>.min.js`, and each page loads it by a relative link: the pages stay
+small and open offline from disk with their folder. A page that travels alone (an e-mail
+attachment) inlines it instead: `write_report(..., self_contained=True)`, or
+`standalone_html(path)` for a page already written.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,10 +28,12 @@ import duckdb
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ecoute.core import dates
 from ecoute.core.settings import Brand
 from ecoute.reports import narrative
 from ecoute.reports.charts import build_charts
 from ecoute.reports.data import load_report_data
+from ecoute.reports.kpis import compared_with, kpis
 
 QUOTE_CHARS = 280  # longest mention text quoted in the digest
 
@@ -44,6 +54,10 @@ MAGNITUDES = {
 }
 
 
+ASSETS = "assets"  # the folder, next to the pages, that holds plotly.js
+_ASSET_SCRIPT = re.compile(rf'<script src="{ASSETS}/(plotly-[0-9A-Za-z.-]+\.min\.js)"></script>')
+
+
 @dataclass(frozen=True)
 class ReportPaths:
     html: Path
@@ -58,27 +72,76 @@ def write_report(
     *,
     period_start: date,
     period_end: date,
+    self_contained: bool = False,
 ) -> ReportPaths:
-    """Write `<out_dir>/<brand-slug>_<start>_<end>.html` and `.md`; returns both paths."""
+    """Write `<out_dir>/<brand-slug>_<start>_<end>.html` and `.md`; returns both paths.
+
+    The page loads plotly.js from `<out_dir>/assets/`, written there if missing; with
+    `self_contained` it carries plotly.js itself (about 5 MB) and needs no folder.
+    """
     data = load_report_data(con, brand, all_brands, period_start=period_start, period_end=period_end)
+    stem = f"{slug(brand.name)}_{period_start.isoformat()}_{period_end.isoformat()}"
     context = {
         "data": data,
         "summary": data.summary,
         "lead": narrative.summary(data),
+        "kpis": kpis(data),
+        "compared_with": compared_with(data),
         "answering": data.brand_responsiveness,
-        "charts": build_charts(data),
+        "charts": build_charts(data, image_name=stem),
         "kinds": KINDS,
         "magnitudes": MAGNITUDES,
         "generated_at": datetime.now().replace(microsecond=0),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{slug(brand.name)}_{period_start.isoformat()}_{period_end.isoformat()}"
     paths = ReportPaths(html=out_dir / f"{stem}.html", markdown=out_dir / f"{stem}.md")
     env = _environment()
-    html = env.get_template("report.html.j2").render(**context, plotly_js=Markup(_plotly_js()))
+    if self_contained:
+        plotly: dict[str, Any] = {"plotly_js": Markup(_plotly_js()), "plotly_src": None}
+    else:
+        plotly = {"plotly_js": None, "plotly_src": write_plotly_asset(out_dir)}
+    html = env.get_template("report.html.j2").render(**context, **plotly)
     paths.html.write_text(html, encoding="utf-8")
     paths.markdown.write_text(env.get_template("digest.md.j2").render(**context), encoding="utf-8")
     return paths
+
+
+def write_plotly_asset(out_dir: Path) -> str:
+    """Write plotly.js to `<out_dir>/assets/plotly-<version>.min.js` unless it is there already,
+    byte for byte; returns its path relative to `out_dir`, as pages link to it."""
+    relative = f"{ASSETS}/{_plotly_name()}"
+    target = out_dir / relative
+    content = _plotly_js().encode("utf-8")
+    if target.is_file() and target.stat().st_size == len(content) and target.read_bytes() == content:
+        return relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # written beside and renamed into place: a page opened meanwhile never loads half a file
+    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(content)
+        os.chmod(partial, 0o644)  # readable as the pages are (mkstemp makes it private)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return relative
+
+
+def standalone_html(page: Path) -> str:
+    """A written page with plotly.js inlined in place of its link to the reports folder's
+    assets, so that it works on its own (as an e-mail attachment). A page without the link
+    comes back as it is."""
+
+    def inline(match: re.Match[str]) -> str:
+        asset = page.parent / ASSETS / match[1]
+        if asset.is_file():
+            return f"<script>{asset.read_text(encoding='utf-8')}</script>"
+        if match[1] == _plotly_name():
+            return f"<script>{_plotly_js()}</script>"
+        return match[0]  # neither there nor installed: the page keeps its link
+
+    return _ASSET_SCRIPT.sub(inline, page.read_text(encoding="utf-8"))
 
 
 def slug(name: str) -> str:
@@ -106,6 +169,7 @@ def _environment() -> Environment:
         pct=_percent,
         num=_number,
         when=_when,
+        cell=_cell,
         duration=narrative.duration,
         badge=narrative.badge,
         language=narrative.language,
@@ -119,6 +183,12 @@ def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs  # heavy (the 4 MB plotly.js bundle): only when a report is written
 
     return get_plotlyjs()
+
+
+def _plotly_name() -> str:
+    from plotly.offline import get_plotlyjs_version
+
+    return f"plotly-{get_plotlyjs_version()}.min.js"
 
 
 def script_json(text: str) -> Markup:
@@ -171,9 +241,39 @@ def _number(value: float | int | None, digits: int = 0) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")  # and whatever follows: seconds, offset
+
+
 def _when(moment: datetime | str | None) -> str:
-    """'2026-10-13 14:05' from a datetime or an ISO string."""
-    if moment is None:
+    """'7 Sep 2026 14:05' from a datetime or an ISO string (evidence holds strings)."""
+    if moment is None or moment == "":
         return ""
-    text = moment.isoformat() if isinstance(moment, datetime) else str(moment)
-    return text[:16].replace("T", " ")
+    if isinstance(moment, datetime):
+        return dates.hour_text(moment)
+    try:
+        return dates.hour_text(datetime.fromisoformat(moment))
+    except ValueError:  # not a date after all: shown as it came
+        return moment
+
+
+def _cell(value: Any) -> str:
+    """A value of an evidence table as the page shows it: dates as ecoute writes them,
+    true as 'yes', false and nothing as blank."""
+    if value is True or value is False:
+        return "yes" if value else ""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return dates.hour_text(value)
+    if isinstance(value, date):
+        return dates.day_text(value)
+    text = str(value)
+    try:
+        if _ISO_DAY.match(text):
+            return dates.day_text(date.fromisoformat(text))
+        if _ISO_MOMENT.match(text):
+            return dates.hour_text(datetime.fromisoformat(text))
+    except ValueError:  # shaped like a date, but none: shown as it came
+        pass
+    return text

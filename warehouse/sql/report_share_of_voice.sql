@@ -1,22 +1,23 @@
--- Weekly share of voice of each brand of a comparison set over the report period.
--- Weeks are Monday-based; the first and last may be partial, which a share tolerates.
+-- Share of voice of each brand of a comparison set per day or week (`$grain`: 'day' or
+-- 'week') of the report period. Weeks are Monday-based; the first and last may be partial,
+-- which a share tolerates.
 WITH period AS (
-    SELECT brand, CAST(date_trunc('week', day) AS DATE) AS week, mentions
+    SELECT brand, CAST(date_trunc($grain, day) AS DATE) AS start, mentions
     FROM daily_brand_metrics
     WHERE list_contains($peers, brand) AND day BETWEEN $start AND $end
 ),
-weekly AS (
-    SELECT brand, week, sum(mentions) AS mentions
+grouped AS (
+    SELECT brand, start, sum(mentions) AS mentions
     FROM period
-    GROUP BY brand, week
+    GROUP BY brand, start
 ),
 final AS (
     SELECT
         brand,
-        week,
+        start,
         CAST(mentions AS BIGINT) AS mentions,
-        CASE WHEN sum(mentions) OVER (PARTITION BY week) > 0
-             THEN mentions / sum(mentions) OVER (PARTITION BY week) END AS share
-    FROM weekly
+        CASE WHEN sum(mentions) OVER (PARTITION BY start) > 0
+             THEN mentions / sum(mentions) OVER (PARTITION BY start) END AS share
+    FROM grouped
 )
-SELECT * FROM final ORDER BY week, brand;
+SELECT * FROM final ORDER BY start, brand;
