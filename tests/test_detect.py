@@ -22,7 +22,7 @@ from synthetic_warehouse import (
     synthetic_warehouse,
 )
 
-from ecoute.core.records import Engagement, Finding, Mention
+from ecoute.core.records import SPIKE_KINDS, Engagement, Finding, Mention
 from ecoute.insights.detect import detect, store_findings
 from ecoute.warehouse.load import insert_frame, upsert_mentions
 
@@ -42,19 +42,25 @@ def add_posts(
     topic: int,
     text: str,
     negative: Callable[[date], float] = lambda day: 0.2,
+    at: datetime | None = None,
 ) -> None:
     """`days[day]` more posts of `topic` about `brand` on each day, a share `negative(day)` of them negative
-    (dealt by quota across days, so that shares hold exactly)."""
+    (dealt by quota across days, so that shares hold exactly); ten minutes apart from midnight, or within
+    the hour from `at`."""
     mentions, enrichments = [], []
     owed = 0.0
     for day, count in sorted(days.items()):
         owed += negative(day) * count
         negatives, owed = int(owed), owed - int(owed)
         for i in range(count):
-            published = datetime.combine(day, datetime.min.time()) + timedelta(minutes=10 * i)
+            published = (
+                at + timedelta(minutes=60 * i // count)
+                if at
+                else datetime.combine(day, datetime.min.time()) + timedelta(minutes=10 * i)
+            )
             mention = Mention(
                 source="test-extra",
-                native_id=f"{brand}-{topic}-{day}-{i}",
+                native_id=f"{brand}-{topic}-{published.isoformat()}-{i}",
                 text=f"{text} {day} {i}",
                 published_at=published,
                 collected_at=published + timedelta(hours=1),
@@ -81,17 +87,27 @@ def _only(findings: list[Finding], kind: str, brand: str = "Zelia") -> Finding:
 
 
 def test_planted_spike_is_found_with_its_period_and_evidence(warehouse: duckdb.DuckDBPyConnection) -> None:
-    """A day with several times the usual mentions becomes one volume spike, with the numbers and posts behind it."""
+    """A day with several times the usual, mostly negative, mentions becomes one finding: a negative surge with
+    its volume, hourly and daily facets, what drove it, and the numbers and posts behind it."""
     findings = detect(warehouse, BRANDS, DETECTION)
 
-    spike = _only(findings, "volume_spike")
+    spike = _only(findings, "negative_surge")
+    assert not [f.headline for f in findings if f.kind == "volume_spike"]  # the same event, told once
     assert (spike.period_start, spike.period_end) == (SPIKE_DAY, SPIKE_DAY)
-    assert spike.observed >= SPIKE_MENTIONS
-    assert 12 <= spike.baseline <= 30  # Zelia's usual ~20 a day
+    assert spike.observed >= 0.6 * SPIKE_MENTIONS  # ~70 % of the outage's posts are negative
+    assert 1 <= spike.baseline <= 10  # Zelia's usual few negative posts a day
     assert spike.magnitude >= DETECTION.threshold
     assert 0.5 <= spike.confidence <= 1
-    assert spike.headline.startswith(f"Zelia: {spike.observed:,.0f} mentions on {SPIKE_DAY}")
+    assert spike.headline.startswith(f"Zelia: {spike.observed:,.0f} negative mentions on 1 Oct 2026")
+    assert "driven by “app outage” (100%) of the rise" in spike.headline
     evidence = spike.evidence
+    assert {(f["grain"], f["metric"]) for f in evidence["facets"]} >= {
+        ("day", "mentions"),
+        ("day", "negative"),
+        ("hour", "negative"),  # spread over the whole day, the outage's posts are unusual hour by hour too
+    }
+    assert evidence["drivers"][0]["label"] == "app outage"
+    assert evidence["drivers"][0]["share_of_rise"] >= 0.95
     assert evidence["keywords"][0] == "app outage"
     assert evidence["daily"][-1] == {**evidence["daily"][-1], "day": SPIKE_DAY.isoformat(), "unusual": True}
     assert not any(d["unusual"] for d in evidence["daily"][:-1])
@@ -99,17 +115,51 @@ def test_planted_spike_is_found_with_its_period_and_evidence(warehouse: duckdb.D
     assert evidence["examples"][0]["text"] == SCRIPT_TEXT  # the most engaged post of the day
     assert {"mention_id", "text", "url", "published_at", "sentiment", "engagement"} <= evidence["examples"][0].keys()
     json.dumps(evidence, allow_nan=False)
-    assert _only(findings, "negative_surge").period_start == SPIKE_DAY
-    assert not [f for f in findings if f.brand == "Norvo" and f.kind == "volume_spike"]
+    assert not [f for f in findings if f.brand == "Norvo" and f.kind in SPIKE_KINDS]
+
+
+def test_a_burst_is_heard_within_the_hours_it_starts(tmp_path: Path) -> None:
+    """Hourly runs hear a burst while it builds: with only its first hours in the warehouse, it is already a
+    finding, at the hourly grain, saying the hour it started."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(spike=False, emerging=False)) as con:
+        start = datetime.combine(SPIKE_DAY, datetime.min.time()) + timedelta(hours=9)
+        for hour in range(2):  # 09:00 and 10:00 of the outage, and nothing later yet
+            add_posts(
+                con, "Zelia", {SPIKE_DAY: 15}, 3, "Zelia app outage", lambda _: 0.9, start + timedelta(hours=hour)
+            )
+        findings = detect(con, BRANDS, DETECTION, as_of=SPIKE_DAY)
+
+    spike = _only(findings, "negative_surge")
+    assert spike.grain == "hour"
+    assert spike.evidence["first_unusual_hour"] == "2026-10-01T09:00"
+    assert "first unusual at 09:00 UTC on 1 Oct 2026" in spike.headline
+
+
+def test_a_young_warehouse_hears_a_burst_and_says_how_little_it_knows(tmp_path: Path) -> None:
+    """Two days after the first mention, a burst is already a finding, judged on the brand's short history and
+    the other brands' hours of the day, and it says that its confidence is low."""
+    silent = Scenario(daily={"Zelia": 0.0, "Norvo": 0.0}, spike=False, emerging=False)
+    with synthetic_warehouse(tmp_path / "w.duckdb", silent) as con:
+        add_posts(con, "Zelia", {LAST_DAY - timedelta(days=2): 20, LAST_DAY - timedelta(days=1): 20}, 0, "Zelia ok")
+        burst = datetime.combine(LAST_DAY, datetime.min.time()) + timedelta(hours=9)
+        add_posts(con, "Zelia", {LAST_DAY: 40}, 3, "Zelia app outage", lambda _: 0.9, burst)
+        findings = detect(con, BRANDS, DETECTION)
+
+    spike = _only(findings, "negative_surge")
+    assert spike.grain == "hour"
+    assert spike.evidence["history_hours"] == 57  # 48 hours of history, and 9 before the burst that day
+    assert "judged on 2 days of history: low confidence" in spike.headline
+    assert spike.confidence < 0.75
+    assert any(f["cold_start"] for f in spike.evidence["facets"])
 
 
 def test_consecutive_unusual_days_make_one_finding(tmp_path: Path) -> None:
     """A spike lasting three days is reported once, from its first to its last day, not three times."""
     with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(spike_days=3)) as con:
-        spike = _only(detect(con, BRANDS, DETECTION), "volume_spike")
+        spike = _only(detect(con, BRANDS, DETECTION), "negative_surge")
 
     assert (spike.period_start, spike.period_end) == (SPIKE_DAY, SPIKE_DAY + timedelta(days=2))
-    assert "unusual from 2026-10-01 to 2026-10-03" in spike.headline
+    assert "(unusual 1 to 3 Oct 2026)" in spike.headline
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
@@ -211,11 +261,11 @@ def test_an_outage_that_forms_a_new_topic_stays_a_spike(tmp_path: Path) -> None:
     with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(emerging=False)) as con:
         findings = detect(con, BRANDS, DETECTION, as_of=SPIKE_DAY)  # the outage's topic is new that day
 
-    spike = _only(findings, "volume_spike")
+    spike = _only(findings, "negative_surge")
     assert spike.evidence["emerging_topics"][0]["label"] == "app outage"
-    assert "about “app outage”" in spike.headline
-    assert _only(findings, "negative_surge").period_start == SPIKE_DAY
-    assert not [f for f in findings if f.kind == "emerging_topic"]
+    assert "driven by “app outage”" in spike.headline
+    assert spike.period_start == SPIKE_DAY
+    assert not [f for f in findings if f.kind in {"emerging_topic", "volume_spike"}]
 
 
 def test_two_emerging_topics_of_one_story_are_one_finding(tmp_path: Path) -> None:

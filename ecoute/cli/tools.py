@@ -63,17 +63,27 @@ def bench_sentiment(
 @bench_app.command("trends")
 @friendly
 def bench_trends(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Real labelled series instead (the NAB folder, holding windows.json)."),
+    ] = None,
     scale: Annotated[float, typer.Option(help="Corpus size factor (1.0 = about 5,600 mentions per corpus).")] = 1.0,
     work_dir: Annotated[Path, typer.Option(help="Where corpora and warehouses are written.")] = Path(
         "ecoute-data/bench-trends"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Run detection on generated corpora with planted events (and one with none); print recall and false alarms.
+    """Score trend detection: on generated corpora with planted events, or with --data on real series
+    with labelled anomaly windows (windows found, delay, false alarms per series-month, beside a
+    rolling z-score baseline).
 
-    Example: ecoute bench trends --scale 1.0 --json
+    Example: ecoute bench trends --data ../shared/benchmarks/trends/nab --json
     """
     # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    if data is not None:
+        from ecoute.bench.nab import main as nab_main
+
+        raise typer.Exit(nab_main(["--data", str(data), *(["--json"] if as_json else [])]))
     from ecoute.bench.trends import main as trends_main
 
     argv = ["--scale", str(scale), "--work-dir", str(work_dir)]

@@ -101,6 +101,10 @@ class Batch:
     rejected: list[Rejected] = field(default_factory=list)
 
 
+SPIKE_KINDS = ("volume_spike", "negative_surge")
+SPIKE_FAMILY = "spike"  # the kinds' shared name in finding ids (migration 007 writes it too)
+
+
 @dataclass(frozen=True)
 class Finding:
     """Something a detector noticed, with the numbers and posts that show it."""
@@ -115,9 +119,13 @@ class Finding:
     magnitude: float  # robust z-score or ratio, per kind
     confidence: float  # 0..1
     headline: str  # one plain sentence a marketer can read
+    grain: str = "day"  # "hour", "day" or "week": the finest grain the finding was seen at
     evidence: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def finding_id(self) -> str:
-        key = f"{self.kind}\x1f{self.brand}\x1f{self.scope}\x1f{self.period_start.isoformat()}"
+        # a volume spike and a negative surge are one family: an event first heard as a rise in
+        # mentions keeps its id when its negative posts make it a surge
+        family = SPIKE_FAMILY if self.kind in SPIKE_KINDS else self.kind
+        key = f"{family}\x1f{self.brand}\x1f{self.scope}\x1f{self.period_start.isoformat()}"
         return hashlib.sha256(key.encode()).hexdigest()[:20]

@@ -128,6 +128,9 @@ class Models(_Strict):
 class Detection(_Strict):
     baseline_days: int = Field(default=28, ge=7, description="Days of history a day is compared with.")
     min_daily_volume: int = Field(default=10, ge=1, description="Days with fewer mentions never raise a spike.")
+    min_hourly_volume: int = Field(
+        default=5, ge=1, description="An hourly burst needs at least this many mentions in its busiest hour."
+    )
     threshold: float = Field(default=4.0, gt=0, description="Robust z-score above which a day is anomalous.")
     emerging_days: int = Field(default=7, ge=1, description="Recent window for emerging topics.")
 

@@ -1,13 +1,15 @@
 """Trend detection: read the marts, turn what is unusual into `Finding`s, store them once.
 
 Detectors (one finding each, with its numbers and example posts):
-- volume_spike / negative_surge (`spikes`): a day whose mentions (or negative mentions) sit far
-  above a robust baseline of the days before; consecutive unusual days make one finding.
+- volume_spike / negative_surge: hours (`hourly`, `bursts`) and days (`spikes`) whose mentions
+  (or negative mentions) sit far above a robust, seasonal baseline of what came before.
 - emerging_topic (`emerging`): a topic discussed much more in the last days than before.
 - sentiment_shift / share_of_voice_shift (`shifts`): slow weekly moves.
 
-One thing happening is reported once (`stories`): a launch's jump in volume is part
-of its emerging topic's finding, and an outage's new topics are part of its spike's.
+One thing happening is reported once: a launch's jump in volume is part of its emerging
+topic's finding, and an outage's new topics are part of its spike's (`stories`); the hourly
+and daily rises of a brand over the same days, in mentions and in negative mentions, are one
+finding with facets, which names the topics that drove it (`events`).
 
 Detection is pure reading; `store_findings` is the only write, an upsert on the finding's
 stable id, so detecting and storing twice leaves the same rows.
@@ -25,8 +27,10 @@ import polars as pl
 from ecoute.core.records import Finding
 from ecoute.core.settings import Brand, Detection
 from ecoute.insights.emerging import detect_emerging_topics
+from ecoute.insights.events import one_finding_per_event
+from ecoute.insights.hourly import hourly_bursts
 from ecoute.insights.shifts import detect_shifts
-from ecoute.insights.spikes import spike_finding, spike_runs
+from ecoute.insights.spikes import spike_runs
 from ecoute.insights.stories import one_finding_per_story
 from ecoute.warehouse.load import insert_frame
 
@@ -42,11 +46,8 @@ def detect(
         return []
     topics = detect_emerging_topics(con, brands, settings, as_of=as_of)
     runs, topics = one_finding_per_story(con, spike_runs(con, brands, settings, as_of), topics, brands, settings, as_of)
-    return [
-        *(spike_finding(con, r, settings) for r in runs),
-        *topics,
-        *detect_shifts(con, brands, settings, as_of=as_of),
-    ]
+    spikes, topics = one_finding_per_event(con, runs, hourly_bursts(con, brands, settings, as_of), topics, settings)
+    return [*spikes, *topics, *detect_shifts(con, brands, settings, as_of=as_of)]
 
 
 def store_findings(con: duckdb.DuckDBPyConnection, findings: Sequence[Finding]) -> int:
@@ -67,6 +68,7 @@ def store_findings(con: duckdb.DuckDBPyConnection, findings: Sequence[Finding]) 
                 "magnitude": float(f.magnitude),
                 "confidence": float(f.confidence),
                 "headline": f.headline,
+                "grain": f.grain,
                 "evidence": json.dumps(f.evidence, ensure_ascii=False, allow_nan=False),
                 "detected_at": now,
             }
@@ -84,6 +86,7 @@ def store_findings(con: duckdb.DuckDBPyConnection, findings: Sequence[Finding]) 
             "magnitude": pl.Float64,
             "confidence": pl.Float64,
             "headline": pl.String,
+            "grain": pl.String,
             "evidence": pl.String,
             "detected_at": pl.Datetime("us"),
         },

@@ -17,6 +17,7 @@ from datetime import date
 
 import duckdb
 
+from ecoute.core.dates import span_text
 from ecoute.core.records import Finding
 from ecoute.core.settings import Brand, Detection, comparison_set
 from ecoute.insights import evidence
@@ -116,7 +117,7 @@ def _sentiment_shift(
     direction = "rising" if change > 0 else "falling"
     headline = (
         f"{brand}: negative share {direction} steadily, from ~{first:.0%} to ~{last:.0%} "
-        f"over {len(counted)} weeks ({start} to {end})"
+        f"over {len(counted)} weeks ({span_text(start, end)})"
     )
     measured = {"weekly": [w.as_dict() for w in counted], "slope_per_week": evidence.rounded(slope, 4)}
     return _shift(
@@ -158,7 +159,7 @@ def _share_of_voice_shift(
     direction = "rose" if change > 0 else "fell"
     headline = (
         f"{brand}: share of voice {direction} from {before:.0%} to {after:.0%} against {others} "
-        f"({first[0].start} to {first[-1].end} vs {last[0].start} to {end})"
+        f"({span_text(first[0].start, first[-1].end)} vs {span_text(last[0].start, end)})"
     )
     measured = {"peers": peers, "weekly": [w.as_dict() for w in weeks]}
     measured |= {"share_before": evidence.rounded(before), "share_after": evidence.rounded(after)}
@@ -209,6 +210,7 @@ def _shift(
         magnitude=round(change * 100, 1),  # percentage points
         confidence=confidence,
         headline=headline,
+        grain="week",
         evidence={
             **measured,
             "change_points": evidence.rounded(change * 100, 1),

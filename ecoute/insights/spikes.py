@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from ecoute.core.dates import day_text, span_text
 from ecoute.core.records import Finding
 from ecoute.core.settings import Brand, Detection
 from ecoute.insights import evidence
@@ -114,7 +115,7 @@ def spike_finding(con: duckdb.DuckDBPyConnection, spike: SpikeRun, settings: Det
     peak = max(days, key=lambda d: (d.value, d.z))
     usual = days[0].baseline  # the level before the surge began
     z = max(d.z for d in days)
-    when = f"on {peak.day}" if start == end else f"on {peak.day} (unusual from {start} to {end})"
+    when = f"on {day_text(peak.day)}" if start == end else f"on {day_text(peak.day)} (unusual {span_text(start, end)})"
     negative_share = peak.negative / peak.mentions if peak.mentions else None
     if kind == "volume_spike":
         headline = (

@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from ecoute.core.dates import span_text
 from ecoute.core.records import Finding
 from ecoute.core.settings import Brand, Detection
 from ecoute.insights import evidence
@@ -126,8 +127,7 @@ def _with_explained(con: duckdb.DuckDBPyConnection, topic: Finding, spikes: list
     explained = [_explained(con, topic, spike) for spike in spikes]
     what = {"volume_spike": "mentions", "negative_surge": "negative mentions"}
     parts = [
-        f"{what[e['kind']]} ({e['period_start']}"
-        + (f" to {e['period_end']})" if e["period_end"] != e["period_start"] else ")")
+        f"{what[e['kind']]} ({span_text(date.fromisoformat(e['period_start']), date.fromisoformat(e['period_end']))})"
         for e in explained
     ]
     headline = f"{topic.headline}; it explains the jump in {' and in '.join(parts)}"
