@@ -127,7 +127,13 @@ def report(settings: Settings) -> dict[str, Any]:
             return written
         papers = {
             brand.name: write_report(
-                con, brand, settings.brands, settings.reports.dir, period_start=period[0], period_end=period[1]
+                con,
+                brand,
+                settings.brands,
+                settings.reports.dir,
+                period_start=period[0],
+                period_end=period[1],
+                detection=settings.detection,
             )
             for brand in settings.brands
         }

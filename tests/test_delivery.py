@@ -327,7 +327,7 @@ def test_alert_above_threshold_is_sent_once(smtp: _SMTPServer, webhook: _Webhook
     body = smtp.mails[0].message.get_body(("plain",))
     assert body is not None
     text = body.get_content().replace("\r\n", "\n")
-    assert "Period: 2026-02-10 to 2026-02-11" in text
+    assert "Period: 10 to 11 Feb 2026" in text
     assert "Observed: 120\nUsual: 30\nMagnitude: 6.2 (robust z-score)\nConfidence: 90%" in text
     assert text.count("https://example.org/p/") == 3  # three example posts, each with its link
 

@@ -172,9 +172,10 @@ def test_markdown_digest_lists_findings_and_quotes_posts_safely(written: Written
 def test_a_quiet_period_says_nothing_changed(tmp_path: Path) -> None:
     """With no findings, the report says so instead of showing an empty list."""
     with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(spike=False, emerging=False)) as con:
-        written = _write(con, tmp_path)
+        written = _write(con, tmp_path, start=LAST_DAY - timedelta(days=27))  # a period every detector judges
 
     assert written.findings == []
+    assert "Not enough history" not in written.html
     assert "Nothing unusual was detected in this period." in written.html
     assert "Nothing unusual was detected in this period." in written.markdown
     # no source shows threads, so there is nothing to answer, and no empty responsiveness chart
@@ -306,6 +307,29 @@ def test_a_short_report_draws_every_chart_by_day(warehouse_path: Path, tmp_path:
         assert charts[name]["data"][0]["x"] == days, name
     assert "Share of voice by day, against Norvo" in html
     assert "Complaints answered, by day" in html and "by week" not in html
+
+
+def test_an_eight_day_warehouse_says_what_it_cannot_judge_yet(warehouse_path: Path, tmp_path: Path) -> None:
+    """Eight days heard: the report does not say "nothing unusual" as if all had been judged; it names what
+    needs more history, and from when it will be judged."""
+    with connect(warehouse_path) as con:
+        add_posts(con, [*_thread("z", "Zelia", [20] * 8), *_thread("n", "Norvo", [None] * 8)])
+        period = pipeline.report_period(con, 56)
+        assert period is not None
+        store_findings(con, detect(con, BRANDS, DETECTION))
+        paths = write_report(con, BRANDS[0], BRANDS, tmp_path, period_start=period[0], period_end=period[1])
+    html, markdown = paths.html.read_text(encoding="utf-8"), paths.markdown.read_text(encoding="utf-8")
+
+    # first mention 5 Oct 2026: hourly bursts from a day of history, at low confidence for the first week;
+    # spikes by day from 21 days, emerging topics from 14 + 7 - 1, shifts from four weeks
+    said = (
+        "Not enough history to judge hourly bursts before 6 Oct 2026, daily spikes before 26 Oct 2026, "
+        "emerging topics before 25 Oct 2026 and sentiment and share-of-voice shifts before 2 Nov 2026; "
+        "hourly bursts are judged with low confidence until 12 Oct 2026."
+    )
+    assert said in html and said in markdown
+    assert "Nothing unusual was detected in this period" not in html + markdown
+    assert "Nothing unusual was detected in what could be judged" in html
 
 
 def test_every_kpi_shows_its_change_on_the_previous_period(tmp_path: Path) -> None:

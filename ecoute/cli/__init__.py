@@ -213,7 +213,15 @@ def report(
         first = date.fromisoformat(start) if start else period[0]
         last = date.fromisoformat(end) if end else period[1]
         for item in brands:
-            paths = write_report(con, item, loaded.brands, loaded.reports.dir, period_start=first, period_end=last)
+            paths = write_report(
+                con,
+                item,
+                loaded.brands,
+                loaded.reports.dir,
+                period_start=first,
+                period_end=last,
+                detection=loaded.detection,
+            )
             console.print(f"{item.name}: {paths.html} and {paths.markdown}")
 
 

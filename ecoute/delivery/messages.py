@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
+from ecoute.core.dates import hour_text, span_text
 from ecoute.core.records import Finding
 from ecoute.reports.render import KINDS, MAGNITUDES, http_url, md_url
 
@@ -27,7 +29,7 @@ def alert_text(finding: Finding) -> str:
         f"{KINDS.get(finding.kind, finding.kind)}: {finding.headline}",
         "",
         f"Brand: {finding.brand} ({finding.scope})",
-        f"Period: {finding.period_start} to {finding.period_end}",
+        f"Period: {span_text(finding.period_start, finding.period_end)}",
         *(f"{label}: {value}" for label, value in _numbers(finding)),
     ]
     examples = _examples(finding)
@@ -44,7 +46,7 @@ def alert_payload(finding: Finding) -> dict[str, Any]:
     """The Slack message for an alert: `text` for notifications, `blocks` for the message."""
     kind = slack_text(KINDS.get(finding.kind, finding.kind))
     headline = slack_text(finding.headline)
-    facts = [("Period", f"{finding.period_start} to {finding.period_end}"), *_numbers(finding)]
+    facts = [("Period", span_text(finding.period_start, finding.period_end)), *_numbers(finding)]
     blocks: list[dict[str, Any]] = [
         _section(f":rotating_light: *{kind}*: {headline}"),
         {
@@ -162,7 +164,11 @@ def _examples(finding: Finding) -> list[Mapping[str, Any]]:
 
 
 def _posted(post: Mapping[str, Any]) -> str:
-    when = str(post.get("published_at") or "")[:16].replace("T", " ")
+    published = post.get("published_at")
+    try:
+        when = hour_text(datetime.fromisoformat(str(published))) if published else ""
+    except ValueError:  # not a moment: shown as it came
+        when = str(published)
     return ", ".join(str(part) for part in (post.get("source"), when) if part)
 
 

@@ -14,7 +14,8 @@ from typing import Literal
 import duckdb
 
 from ecoute.core.records import Finding
-from ecoute.core.settings import Brand, comparison_set
+from ecoute.core.settings import Brand, Detection, comparison_set
+from ecoute.insights.readiness import Readiness, readiness
 from ecoute.warehouse.connection import run
 
 TOP_TOPICS = 8
@@ -159,6 +160,12 @@ class ReportData:
     by_language: tuple[Slice, ...]
     responsiveness: tuple[Responsiveness, ...]  # the brand first, then its competitors
     answering: tuple[AnsweringPoint, ...]
+    readiness: tuple[Readiness, ...] = ()  # from when each detector judges the brand
+
+    @property
+    def not_judged(self) -> tuple[Readiness, ...]:
+        """The detectors that could not judge the whole period: not enough history before its end."""
+        return tuple(r for r in self.readiness if r.judged_from > self.summary.period_start)
 
     @property
     def brand_responsiveness(self) -> Responsiveness:
@@ -175,7 +182,13 @@ class ReportData:
 
 
 def load_report_data(
-    con: duckdb.DuckDBPyConnection, brand: Brand, all_brands: Sequence[Brand], *, period_start: date, period_end: date
+    con: duckdb.DuckDBPyConnection,
+    brand: Brand,
+    all_brands: Sequence[Brand],
+    *,
+    period_start: date,
+    period_end: date,
+    detection: Detection | None = None,
 ) -> ReportData:
     peers = comparison_set(brand, all_brands)
     period = {"start": period_start, "end": period_end}
@@ -197,6 +210,7 @@ def load_report_data(
         by_language=tuple(Slice(*row[1:]) for row in slices if row[0] == "language"),
         responsiveness=_responsiveness(con, brand.name, peers, period_start, period_end),
         answering=tuple(AnsweringPoint(*row) for row in answering),
+        readiness=tuple(readiness(con, [brand.name], detection or Detection()).get(brand.name, [])),
     )
 
 
@@ -244,7 +258,8 @@ def _topics(con: duckdb.DuckDBPyConnection, brand: str, start: date, end: date) 
 def _findings(con: duckdb.DuckDBPyConnection, brand: str, start: date, end: date) -> tuple[Finding, ...]:
     findings = []
     for row in run(con, "report_findings", {"brand": brand, "start": start, "end": end}).fetchall():
-        kind, name, scope, period_start, period_end, observed, baseline, magnitude, confidence, headline, evidence = row
+        kind, name, scope, period_start, period_end, observed, baseline, magnitude, confidence, headline, *rest = row
+        grain, evidence = rest
         findings.append(
             Finding(
                 kind=kind,
@@ -257,6 +272,7 @@ def _findings(con: duckdb.DuckDBPyConnection, brand: str, start: date, end: date
                 magnitude=magnitude,
                 confidence=confidence,
                 headline=headline,
+                grain=grain,
                 evidence=json.loads(evidence),
             )
         )

@@ -98,9 +98,23 @@ def _volume(data: ReportData) -> str:
     return sentence + "."
 
 
+def history(data: ReportData) -> str | None:
+    """What the brand's history is too short to judge yet, said plainly; None when everything is judged."""
+    if not data.not_judged:
+        return None
+    limits = [f"{r.what} before {dates.day_text(r.judged_from)}" for r in data.not_judged]
+    sentence = f"Not enough history to judge {names(tuple(limits))}"
+    hourly = next((r for r in data.readiness if r.what == "hourly bursts"), None)
+    if hourly and hourly.ready(data.summary.period_end) and hourly.full_from > data.summary.period_start:
+        sentence += f"; hourly bursts are judged with low confidence until {dates.day_text(hourly.full_from)}"
+    return sentence + "."
+
+
 def _biggest_change(data: ReportData) -> str:
     lead = biggest(data.findings)
     if lead is None:
+        if data.not_judged:
+            return "Nothing unusual was detected in what could be judged (see the note below)."
         return "Nothing unusual was detected in this period."
     headline = lead.headline.removeprefix(f"{data.summary.brand}: ").rstrip(".")
     more = len(data.findings) - 1

@@ -29,7 +29,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from ecoute.core import dates
-from ecoute.core.settings import Brand
+from ecoute.core.settings import Brand, Detection
 from ecoute.reports import narrative
 from ecoute.reports.charts import build_charts
 from ecoute.reports.data import load_report_data
@@ -73,18 +73,22 @@ def write_report(
     period_start: date,
     period_end: date,
     self_contained: bool = False,
+    detection: Detection | None = None,
 ) -> ReportPaths:
     """Write `<out_dir>/<brand-slug>_<start>_<end>.html` and `.md`; returns both paths.
 
     The page loads plotly.js from `<out_dir>/assets/`, written there if missing; with
     `self_contained` it carries plotly.js itself (about 5 MB) and needs no folder.
     """
-    data = load_report_data(con, brand, all_brands, period_start=period_start, period_end=period_end)
+    data = load_report_data(
+        con, brand, all_brands, period_start=period_start, period_end=period_end, detection=detection
+    )
     stem = f"{slug(brand.name)}_{period_start.isoformat()}_{period_end.isoformat()}"
     context = {
         "data": data,
         "summary": data.summary,
         "lead": narrative.summary(data),
+        "history": narrative.history(data),
         "kpis": kpis(data),
         "compared_with": compared_with(data),
         "answering": data.brand_responsiveness,
@@ -186,6 +190,7 @@ def _plotly_js() -> str:
 
 
 def _plotly_name() -> str:
+    # late: plotly.offline loads the 4 MB plotly.js bundle's module only when a report is written
     from plotly.offline import get_plotlyjs_version
 
     return f"plotly-{get_plotlyjs_version()}.min.js"

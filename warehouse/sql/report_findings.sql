@@ -1,4 +1,5 @@
--- A brand's stored findings that overlap the report period. Spikes are events, each kept;
+-- A brand's stored findings that overlap the report period. Spikes are events, each kept (a
+-- volume spike and a negative surge of one event are one finding: one family, 'spike');
 -- rolling-window kinds (emerging topics, shifts) are re-detected every day under a new
 -- period, so only the latest of each scope is shown.
 WITH overlapping AS (
@@ -11,7 +12,7 @@ latest AS (
     FROM overlapping
     QUALIFY row_number() OVER (
         PARTITION BY
-            kind,
+            CASE WHEN kind IN ('volume_spike', 'negative_surge') THEN 'spike' ELSE kind END,
             scope,
             CASE WHEN kind IN ('volume_spike', 'negative_surge') THEN CAST(period_start AS VARCHAR) END
         ORDER BY period_end DESC, detected_at DESC
@@ -20,7 +21,7 @@ latest AS (
 final AS (
     SELECT
         kind, brand, scope, period_start, period_end, observed, baseline, magnitude, confidence,
-        headline, CAST(evidence AS VARCHAR) AS evidence
+        headline, coalesce(grain, 'day') AS grain, CAST(evidence AS VARCHAR) AS evidence
     FROM latest
 )
 SELECT * FROM final
