@@ -26,6 +26,7 @@ DAYS = 60
 LAST_DAY = FIRST_DAY + timedelta(days=DAYS - 1)
 SPIKE_DAY = date(2026, 10, 1)
 SPIKE_MENTIONS = 120
+STEP_DAYS_BEFORE_END = 21
 SCRIPT_TEXT = "<script>alert(1)</script> Zelia app is down again"
 
 BRANDS = [Brand(name="Zelia", competitors=["Norvo"]), Brand(name="Norvo", competitors=["Zelia"])]
@@ -50,6 +51,7 @@ class Scenario:
     spike_days: int = 1  # ... and on the days after it
     emerging: bool = True  # "battery recall" appears for Zelia in the last 7 days only
     negative_trend: bool = False  # Zelia's negative share climbs from 10% to 60% over the last 8 weeks
+    negative_step: bool = False  # Zelia's negative share steps from 20% to 40% three weeks before the end
     busy_mondays: bool = False  # Zelia always gets three times its usual volume on Mondays
     norvo_growth: bool = False  # Norvo's volume triples over the last two weeks
 
@@ -117,6 +119,8 @@ def build(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
             p_negative = 0.2
             if scenario.negative_trend and brand == "Zelia" and offset >= DAYS - 56:
                 p_negative = 0.1 + 0.5 * (offset - (DAYS - 56)) / 55
+            if scenario.negative_step and brand == "Zelia" and offset >= DAYS - STEP_DAYS_BEFORE_END:
+                p_negative = 0.4
             for i in range(int(rng.poisson(rate))):
                 topic = i % 2
                 add(

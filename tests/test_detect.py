@@ -17,6 +17,7 @@ from synthetic_warehouse import (
     SCRIPT_TEXT,
     SPIKE_DAY,
     SPIKE_MENTIONS,
+    STEP_DAYS_BEFORE_END,
     Scenario,
     enrichment_row,
     synthetic_warehouse,
@@ -206,6 +207,28 @@ def test_steadily_rising_negative_share_is_a_sentiment_shift(tmp_path: Path) -> 
     assert shift.baseline < 0.2 < 0.5 < shift.observed
     assert shift.magnitude >= 30  # points
     assert "rising" in shift.headline
+
+
+def test_a_negative_share_that_steps_up_and_stays_is_a_shift_with_its_day(tmp_path: Path) -> None:
+    """Not a steady line but a step: the change point says the day it changed, and the shares either side."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(spike=False, emerging=False, negative_step=True)) as con:
+        findings = detect(con, BRANDS, DETECTION)
+
+    shift = _only(findings, "sentiment_shift")
+    changed = LAST_DAY - timedelta(days=STEP_DAYS_BEFORE_END - 1)
+    assert shift.evidence["shape"] == "step"
+    assert abs((date.fromisoformat(shift.evidence["change_point"]) - changed).days) <= 2
+    assert 0.15 <= shift.baseline <= 0.25 and 0.35 <= shift.observed <= 0.45
+    assert "stepped up" in shift.headline and "and stayed there" in shift.headline
+    assert not [f.headline for f in findings if f.brand == "Norvo"]
+
+
+def test_a_burst_of_complaints_is_not_a_step(tmp_path: Path) -> None:
+    """The days after a burst of complaints carry its posts, but the share falls back: no shift."""
+    with synthetic_warehouse(tmp_path / "w.duckdb", Scenario(emerging=False, spike_days=3)) as con:
+        findings = detect(con, BRANDS, DETECTION)
+
+    assert not [f.headline for f in findings if f.kind == "sentiment_shift"]
 
 
 def test_share_of_voice_shift_is_found_for_both_brands(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import polars as pl
 import pytest
 from synthetic_warehouse import enrichment_row
 
-from ecoute.core.records import Engagement, Mention, Rejected
+from ecoute.core.records import Engagement, Finding, Mention, Rejected
 from ecoute.core.settings import Brand
 from ecoute.pipeline import sync_brands
 from ecoute.warehouse.connection import connect, run
@@ -60,6 +61,39 @@ def test_an_edited_migration_is_refused(warehouse_path: Path, monkeypatch: pytes
         monkeypatch.setattr(module, "available", lambda: edited)
         with pytest.raises(MigrationError, match="changed after it was applied"):
             migrate(con)
+
+
+def test_upgrading_to_one_finding_per_event_keeps_the_alerts_already_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 007 gives a spike's two kinds one id: alerts sent under either old id count for the event,
+    so upgrading re-sends nothing; the old spike rows go (detection writes them again)."""
+    import duckdb
+
+    import ecoute.warehouse.migrate as module
+
+    every = module.available()
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    monkeypatch.setattr(module, "available", lambda: [m for m in every if m.version < 7])
+    migrate(con)
+    old_ids = {kind: f"old-{kind}" for kind in ("volume_spike", "negative_surge", "emerging_topic")}
+    for kind, finding_id in old_ids.items():
+        con.execute(
+            "INSERT INTO findings VALUES (?, ?, 'Zelia', 'brand', DATE '2026-10-13', DATE '2026-10-14', 1, 1, 1, 1,"
+            " 'h', '{}', TIMESTAMP '2026-10-14 06:00')",
+            [finding_id, kind],
+        )
+        con.execute("INSERT INTO sent_alerts VALUES (?, 'email', TIMESTAMP '2026-10-14 06:01')", [finding_id])
+    monkeypatch.setattr(module, "available", lambda: every)
+    migrate(con)
+
+    event = Finding("negative_surge", "Zelia", "brand", date(2026, 10, 13), date(2026, 10, 14), 1, 1, 1, 1, "h")
+    assert replace(event, kind="volume_spike").finding_id == event.finding_id
+    alerted = {row[0] for row in con.execute("SELECT finding_id FROM sent_alerts WHERE channel = 'email'").fetchall()}
+    assert alerted == {event.finding_id, *old_ids.values()}
+    kept = con.execute("SELECT kind, grain FROM findings").fetchall()
+    assert kept == [("emerging_topic", "day")]
+    con.close()
 
 
 def test_loading_the_same_mentions_twice_changes_nothing(warehouse_path: Path) -> None:

@@ -79,11 +79,12 @@ def bench_trends(
 
     Example: ecoute bench trends --data ../shared/benchmarks/trends/nab --json
     """
-    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     if data is not None:
+        # late: polars loads only for the commands that need it (ecoute --help stays fast)
         from ecoute.bench.nab import main as nab_main
 
         raise typer.Exit(nab_main(["--data", str(data), *(["--json"] if as_json else [])]))
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.bench.trends import main as trends_main
 
     argv = ["--scale", str(scale), "--work-dir", str(work_dir)]

@@ -4,7 +4,8 @@ Both look at the last LOOKBACK_WEEKS whole weeks (7-day weeks counted back from 
 not at the whole history: a shift is news when it happened recently.
 - sentiment_shift: the weekly negative share follows a steady line (least squares, R² >=
   STEADY_R2) over >= MIN_WEEKS weeks, and the line moves by >= SENTIMENT_SHIFT_POINTS
-  overall, SHIFT_Z standard errors or more.
+  overall, SHIFT_Z standard errors or more; or, failing a line, it stepped to a new level
+  and stayed there: a change point splits the daily shares in two (see STEP_Z).
 - share_of_voice_shift: the brand's share of its comparison set's mentions in the last
   2 weeks against the first 2 weeks of the lookback moves by >= SHIFT_POINTS.
 """
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
+import ruptures as rpt
 
-from ecoute.core.dates import span_text
+from ecoute.core.dates import day_text, span_text
 from ecoute.core.records import Finding
 from ecoute.core.settings import Brand, Detection, comparison_set
 from ecoute.insights import evidence
@@ -36,6 +39,13 @@ SENTIMENT_SHIFT_POINTS = 0.08
 SHIFT_Z = 2.5
 STEADY_R2 = 0.6  # how well a straight line must explain the weekly shares to call it steady
 MIN_WEEKLY_MENTIONS = 30  # below this, a weekly share moves 15 points by chance alone
+# A negative share that steps up and stays (a pricing change, a policy) is not a steady line:
+# its change point (ruptures' binary segmentation of the daily shares, each side at least
+# STEP_MIN_DAYS) splits the lookback in two, and the two sides' pooled shares must differ by
+# SENTIMENT_SHIFT_POINTS and STEP_Z standard errors. STEP_Z is above SHIFT_Z because the split
+# is the best of ~40 candidates: the best of many splits of pure noise reaches z ~3.
+STEP_MIN_DAYS = 7
+STEP_Z = 4.0
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,7 @@ def detect_shifts(
         peers = comparison_set(brand, brands)
         params = {"brand": brand.name, "peers": peers, "as_of": as_of, "weeks": LOOKBACK_WEEKS}
         weeks = [_Week(*row) for row in run(con, "detect_weekly", params).fetchall()]
-        shift = _sentiment_shift(con, brand.name, weeks, settings)
+        shift = _sentiment_step(con, brand.name, as_of) or _sentiment_shift(con, brand.name, weeks, settings)
         if shift:
             findings.append(shift)
         if len(peers) > 1:
@@ -134,6 +144,73 @@ def _sentiment_shift(
         headline=headline,
         measured={**measured, "r2": evidence.rounded(r2)},
     )
+
+
+def _sentiment_step(con: duckdb.DuckDBPyConnection, brand: str, as_of: date) -> Finding | None:
+    """A negative share that stepped to a new level and stayed there, with the day it changed."""
+    params = {"brand": brand, "as_of": as_of, "days": 7 * LOOKBACK_WEEKS}
+    days = [(day, m, n) for day, m, n in run(con, "detect_daily_sentiment", params).fetchall() if m > 0]
+    if len(days) < 7 * MIN_WEEKS or sum(m for _, m, _ in days) < MIN_WEEKS * MIN_WEEKLY_MENTIONS:
+        return None
+    shares = np.array([[n / m] for _, m, n in days])
+    split = rpt.Binseg(model="l2", min_size=STEP_MIN_DAYS, jump=1).fit(shares).predict(n_bkps=1)[0]
+    head, tail = days[:split], days[split:]
+    if not head or not tail:
+        return None
+    before = sum(n for *_, n in head) / sum(m for _, m, _ in head)
+    after = sum(n for *_, n in tail) / sum(m for _, m, _ in tail)
+    pooled = sum(n for *_, n in days) / sum(m for _, m, _ in days)
+    error = (pooled * (1 - pooled) * (1 / sum(m for _, m, _ in head) + 1 / sum(m for _, m, _ in tail))) ** 0.5
+    change = after - before
+    z = abs(change) / max(error, 1e-9)
+    last_week = tail[-STEP_MIN_DAYS:]
+    lately = sum(n for *_, n in last_week) / max(sum(m for _, m, _ in last_week), 1)
+    # "and stayed there": the last week still sits on the new level (a burst of complaints lifts the
+    # pooled share of the days after it, then falls back)
+    stayed = abs(lately - before) >= SENTIMENT_SHIFT_POINTS and (lately - before) * change > 0
+    if abs(change) < SENTIMENT_SHIFT_POINTS or z < STEP_Z or not stayed or not _step_beats_line(days, split):
+        return None
+    changed_on, start, end = tail[0][0], head[0][0], tail[-1][0]
+    direction = "stepped up" if change > 0 else "stepped down"
+    headline = (
+        f"{brand}: negative share {direction} from ~{before:.0%} to ~{after:.0%} around {day_text(changed_on)}, "
+        f"and stayed there ({span_text(start, end)})"
+    )
+    return _shift(
+        con,
+        "sentiment_shift",
+        brand,
+        start=start,
+        recent=changed_on,
+        end=end,
+        before=before,
+        after=after,
+        z=z,
+        confidence=round(min(1.0, abs(change) / (2 * SENTIMENT_SHIFT_POINTS)) * min(1.0, z / (2 * STEP_Z)), 3),
+        headline=headline,
+        measured={
+            "shape": "step",
+            "change_point": changed_on.isoformat(),
+            "last_week_share": evidence.rounded(lately),
+            "daily": [{"day": d.isoformat(), "mentions": m, "negative": n} for d, m, n in days],
+        },
+    )
+
+
+def _step_beats_line(days: list[tuple[date, int, int]], split: int) -> bool:
+    """Whether two levels fit the daily shares better than a straight line (a ramp is a line: see _sentiment_shift)."""
+    weights = np.array([m for _, m, _ in days], dtype=float)
+    shares = np.array([n / m for _, m, n in days])
+    xs = np.arange(len(days), dtype=float)
+    slope, intercept = np.polyfit(xs, shares, 1, w=np.sqrt(weights))
+    line_error = float(np.sum(weights * (shares - (intercept + slope * xs)) ** 2))
+    levels = np.concatenate(
+        [
+            np.full(split, np.average(shares[:split], weights=weights[:split])),
+            np.full(len(days) - split, np.average(shares[split:], weights=weights[split:])),
+        ]
+    )
+    return float(np.sum(weights * (shares - levels) ** 2)) < line_error
 
 
 def _share_of_voice_shift(
