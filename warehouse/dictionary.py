@@ -31,5 +31,5 @@ def describe(known: dict[str, dict[str, str]], table: str, column: str) -> str:
     entry = known.get(table, {})
     text = entry.get(column, "").strip()
     if not text and entry.get("_columns_as"):
-        text = known.get(entry["_columns_as"], {}).get(column, "").strip()
+        return describe(known, entry["_columns_as"], column)  # which may take them from another
     return text

@@ -80,7 +80,7 @@ def one_finding_per_event(
 def _events(runs: Sequence[SpikeRun], hourly: Sequence[HourlyBurst]) -> list[_Event]:
     """Facets of a brand whose days overlap or touch, grouped."""
     items: list[tuple[str, date, date, SpikeRun | HourlyBurst]] = [
-        *((r.brand, r.days[0].day, r.days[-1].day, r) for r in runs),
+        *((r.brand, r.start, r.end, r) for r in runs),
         *((b.brand, *b.days, b) for b in hourly),
     ]
     events: list[_Event] = []
@@ -243,12 +243,12 @@ def _hourly_base(con: duckdb.DuckDBPyConnection, event: _Event, burst: HourlyBur
 
 
 def _run_facet(r: SpikeRun) -> dict[str, Any]:
-    peak = max(r.days, key=lambda d: (d.value, d.z))
+    peak = r.peak
     return {
         "grain": "day",
         "metric": r.metric,
-        "start": r.days[0].day.isoformat(),
-        "end": r.days[-1].day.isoformat(),
+        "start": r.start.isoformat(),
+        "end": r.end.isoformat(),
         "peak_at": peak.day.isoformat(),
         "peak": peak.value,
         "usual": evidence.rounded(r.days[0].baseline),

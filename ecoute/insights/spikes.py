@@ -55,6 +55,19 @@ class SpikeRun:
     def kind(self) -> str:
         return _SPIKE_KINDS[self.metric]
 
+    @property
+    def start(self) -> date:
+        return self.days[0].day
+
+    @property
+    def end(self) -> date:
+        return self.days[-1].day
+
+    @property
+    def peak(self) -> _Day:
+        """The day with the most posts (the most unusual among equals)."""
+        return max(self.days, key=lambda d: (d.value, d.z))
+
 
 def detect_spikes(
     con: duckdb.DuckDBPyConnection, brands: Sequence[Brand], settings: Detection, *, as_of: date
@@ -111,8 +124,7 @@ def _flagged_runs(days: list[_Day]) -> list[tuple[list[_Day], list[_Day]]]:
 
 def spike_finding(con: duckdb.DuckDBPyConnection, spike: SpikeRun, settings: Detection) -> Finding:
     brand, kind, days, before = spike.brand, spike.kind, spike.days, spike.before
-    start, end = days[0].day, days[-1].day
-    peak = max(days, key=lambda d: (d.value, d.z))
+    start, end, peak = spike.start, spike.end, spike.peak
     usual = days[0].baseline  # the level before the surge began
     z = max(d.z for d in days)
     when = f"on {day_text(peak.day)}" if start == end else f"on {day_text(peak.day)} (unusual {span_text(start, end)})"

@@ -71,7 +71,7 @@ def one_finding_per_story(
     explains: dict[int, list[SpikeRun]] = {}
     absorbed: set[int] = set()
     for spike in runs:
-        start, end = spike.days[0].day, spike.days[-1].day
+        start, end = spike.start, spike.end
         counts = {i: _topic_posts(con, t, start, end) for i, t in enumerate(topics) if t.brand == spike.brand}
         counts = {i: c for i, c in counts.items() if c[0]}
         if not counts:
@@ -106,13 +106,13 @@ def _topic_posts(con: duckdb.DuckDBPyConnection, topic: Finding, start: date, en
 
 def _explained(con: duckdb.DuckDBPyConnection, topic: Finding, spike: SpikeRun) -> dict[str, Any]:
     """What the topic's evidence says of a spike it explains."""
-    peak = max(spike.days, key=lambda d: (d.value, d.z))
-    mentions, negative = _topic_posts(con, topic, spike.days[0].day, spike.days[-1].day)
+    peak = spike.peak
+    mentions, negative = _topic_posts(con, topic, spike.start, spike.end)
     usual = sum(d.negative for d in spike.before) / max(sum(d.mentions for d in spike.before), 1)
     return {
         "kind": spike.kind,
-        "period_start": spike.days[0].day.isoformat(),
-        "period_end": spike.days[-1].day.isoformat(),
+        "period_start": spike.start.isoformat(),
+        "period_end": spike.end.isoformat(),
         "peak_day": peak.day.isoformat(),
         "peak": peak.value,
         "baseline": evidence.rounded(spike.days[0].baseline),

@@ -4,16 +4,8 @@
 CREATE OR REPLACE VIEW daily_brand_metrics AS
 WITH per_brand AS (
     -- the sentiment toward each brand (brand_mentions): a comparison counts for one, against the other
-    SELECT u.brand, u.day, u.sentiment, u.sentiment_score, u.engagement, u.duplicate_group
-    FROM (
-        SELECT brand, published_day AS day, language, sentiment, sentiment_score, engagement, duplicate_group
-        FROM brand_mentions
-        WHERE from_brand IS NULL AND sentiment IS NOT NULL
-    ) AS u
-    LEFT JOIN brand_settings AS b USING (brand)
-    -- a brand configured with languages keeps only those, and posts with no language to read
-    -- ('und'); an unconfigured brand keeps all
-    WHERE b.brand IS NULL OR list_contains(b.languages, u.language) OR u.language = 'und'
+    SELECT brand, published_day AS day, sentiment, sentiment_score, engagement, duplicate_group
+    FROM counted_mentions
 ),
 bounds AS (
     SELECT min(day) AS first_day, max(day) AS last_day FROM per_brand

@@ -15,22 +15,17 @@
 -- $set_aside ({brand, topic_id}) and $signatures ({brand, word}) take posts out of a brand's
 -- counts: those of its emerging topics and those elsewhere using a topic's signature words
 -- (the caller asks whether a rise is more than an emerging story it reports on its own).
--- They are counted as the mart counts them: brand answers left out, brand languages and 'und' only;
--- words are compared whole, lower-cased and without accents, as in detect_keyword_lift.
+-- They are counted as the mart counts them (counted_mentions); words are compared whole,
+-- lower-cased and without accents, as in detect_keyword_lift.
 WITH posts AS (
     SELECT
-        u.brand,
-        u.day,
-        u.sentiment,
-        u.topic_id,
-        ' ' || regexp_replace(strip_accents(lower(u.text)), '[^a-z0-9]+', ' ', 'g') || ' ' AS words
-    FROM (
-        SELECT brand, published_day AS day, language, sentiment, topic_id, text
-        FROM brand_mentions
-        WHERE from_brand IS NULL AND sentiment IS NOT NULL AND (len($set_aside) > 0 OR len($signatures) > 0)
-    ) AS u
-    LEFT JOIN brand_settings AS b USING (brand)
-    WHERE b.brand IS NULL OR list_contains(b.languages, u.language) OR u.language = 'und'
+        brand,
+        published_day AS day,
+        sentiment,
+        topic_id,
+        ' ' || regexp_replace(strip_accents(lower(text)), '[^a-z0-9]+', ' ', 'g') || ' ' AS words
+    FROM counted_mentions
+    WHERE len($set_aside) > 0 OR len($signatures) > 0
 ),
 set_aside AS (
     SELECT brand, day, count(*) AS mentions, count(*) FILTER (sentiment = 'negative') AS negative

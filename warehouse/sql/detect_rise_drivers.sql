@@ -1,19 +1,14 @@
 -- What a rise was about: per topic, a brand's posts over an event's days ($start to $end)
 -- against the same number of days at the topic's usual rate (the $baseline_days before
 -- $start). All mentions, or negative ones only ($negative_only). Posts are counted as the
--- daily mart counts them: brand answers left out, the brand's languages and 'und' only.
+-- daily mart counts them (counted_mentions).
 -- Posts without a topic (not yet assigned, or outliers) are topic -1.
 WITH posts AS (
-    SELECT coalesce(u.topic_id, -1) AS topic_id, u.topic_label, u.day
-    FROM (
-        SELECT brand, topic_id, topic_label, published_day AS day, language, sentiment
-        FROM brand_mentions
-        WHERE brand = $brand AND from_brand IS NULL AND sentiment IS NOT NULL
-            AND published_day BETWEEN CAST($start AS DATE) - CAST($baseline_days AS INTEGER) AND $end
-            AND (NOT $negative_only OR sentiment = 'negative')
-    ) AS u
-    LEFT JOIN brand_settings AS b USING (brand)
-    WHERE b.brand IS NULL OR list_contains(b.languages, u.language) OR u.language = 'und'
+    SELECT coalesce(topic_id, -1) AS topic_id, topic_label, published_day AS day
+    FROM counted_mentions
+    WHERE brand = $brand
+        AND published_day BETWEEN CAST($start AS DATE) - CAST($baseline_days AS INTEGER) AND $end
+        AND (NOT $negative_only OR sentiment = 'negative')
 ),
 per_topic AS (
     SELECT
