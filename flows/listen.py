@@ -4,8 +4,9 @@ Tasks open the warehouse themselves (DuckDB allows one writer, and a connection 
 something to pass between tasks). Only collection does I/O that can fail transiently, and
 its retries live in one place, the connectors' polite Fetcher (`collection.retries` per
 request, Retry-After and per-host pacing honoured): the `collect` task is not retried by
-Prefect. A source that still fails is recorded under its typed error (`SourceUnavailable:
-...`, `ParseError: ...`) and the others go on.
+Prefect. A source that still fails ends its task Failed with its typed error in one line
+(`SourceUnavailable: ...`, `ParseError: ...`), the others go on, and the run ends Failed
+(`Partial`) once everything else is done.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Failed, State
 
 from ecoute import pipeline
+from ecoute.core.errors import RunFailed
 from ecoute.core.settings import Settings, load_settings
 from ecoute.delivery import send_alerts, send_report
 from ecoute.insights.detect import detect as run_detectors
@@ -32,12 +35,13 @@ from ecoute.warehouse.connection import connect
 
 
 @task(name="collect", cache_policy=NO_CACHE, retries=0)  # retried inside, by the Fetcher: never twice
-def collect(settings: Settings, source_name: str) -> pipeline.Collected:
+def collect(settings: Settings, source_name: str) -> pipeline.Collected | State:
     source = next(s for s in settings.sources if s.name == source_name)
     with connect(settings.warehouse.path) as con:  # closed before any network I/O
         since = pipeline.read_watermarks(con, source.name, settings.brands_for(source))
     collected = pipeline.collect_source(settings, source, since=since)
-    collected.raise_failure()  # its own type (SourceUnavailable, ParseError...): the Fetcher has retried already
+    if collected.failure is not None:  # the Fetcher has retried already: failed, said in one line, no traceback
+        return Failed(message=f"{type(collected.failure).__name__}: {collected.failure}")
     return collected
 
 
@@ -150,8 +154,13 @@ def report(settings: Settings) -> dict[str, Any]:
 
 
 @flow(name="listen", log_prints=True)
-def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None) -> dict[str, Any]:
-    """Collect from every configured source (or only `sources`), then enrich, detect and report."""
+def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None) -> dict[str, Any] | State:
+    """Collect from every configured source (or only `sources`), then enrich, detect and report.
+
+    A run where a source or a delivery failed goes to the end, then ends Failed, named
+    `Partial` (what a Prefect automation matches), its message one line per failure and its
+    result a `RunFailed` carrying the stats; called directly, it raises that `RunFailed`.
+    """
     settings = load_settings(Path(settings_path))
     logger = get_run_logger()
     run_id = str(flow_run.get_id() or uuid.uuid4())
@@ -164,26 +173,23 @@ def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None)
         collected = []
         for name in names:
             state = collect(settings, name, return_state=True)
-            if state.is_completed():
-                collected.append(state.result())
+            result = state.result(raise_on_failure=False) if state.is_completed() else None
+            if isinstance(result, pipeline.Collected):
+                collected.append(result)
             else:
-                failure = state.result(raise_on_failure=False)
-                stats["failed_sources"][name] = (
-                    f"{type(failure).__name__}: {failure}"
-                    if isinstance(failure, Exception)
-                    else str(state.message or state.name)
-                )
+                stats["failed_sources"][name] = str(state.message or state.name)
                 logger.warning("source %s failed: %s", name, stats["failed_sources"][name])
         stats["load"] = load(settings, collected)
         stats["enrich"] = enrich(settings)
         stats["topics"] = topics(settings)
         stats["detect"] = detect(settings)
         stats["reports"] = report(settings)
-        channels = [*stats["detect"]["alerts"].values()]
-        channels += [c for outcome in stats["reports"].get("delivery", {}).values() for c in outcome.values()]
-        failed_delivery = any(channel["error"] for channel in channels)
-        status = "partial" if stats["failed_sources"] or failed_delivery else "completed"
-        return stats
+        status = "partial" if pipeline.run_failures(stats) else "completed"
     finally:
         with connect(settings.warehouse.path) as con:
             pipeline.finish_run(con, run_id, status, stats)
+    failures = pipeline.run_failures(stats)
+    if failures:
+        message = "\n".join(failures)
+        return Failed(name="Partial", message=message, data=RunFailed(message, stats))
+    return stats

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 import ecoute.pipeline.collect
+from ecoute.cli import app
 from ecoute.connectors.http import make_client
+from ecoute.core.errors import RunFailed
 from ecoute.core.settings import load_settings
 from ecoute.demo.corpus import generate
 from ecoute.warehouse.connection import connect
@@ -57,6 +61,18 @@ dir = "reports"
 COUNTED = ("mentions", "enrichments", "embeddings", "topics", "findings", "quarantine")
 
 
+def listen_with_failures(settings_path: Path) -> dict[str, Any]:
+    """Run the flow where a source is meant to fail: it goes to the end, then ends Failed, named Partial,
+    carrying its stats in a RunFailed."""
+    from ecoute.flows.listen import listen
+
+    state = listen(settings_path=str(settings_path), return_state=True)
+    assert state.is_failed() and state.name == "Partial", state
+    failed = state.result(raise_on_failure=False)
+    assert isinstance(failed, RunFailed) and str(failed) == state.message
+    return failed.stats
+
+
 def table_counts(path: Path) -> dict[str, int]:
     with connect(path) as con:
         return {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in COUNTED}
@@ -64,13 +80,11 @@ def table_counts(path: Path) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> tuple[Path, dict, dict]:
-    from ecoute.flows.listen import listen
-
     root = tmp_path_factory.mktemp("listen")
     corpus = generate(root / "corpus", seed=11, scale=0.1)
     settings_path = root / "ecoute.toml"
     settings_path.write_text(SETTINGS)
-    first = listen(settings_path=str(settings_path))
+    first = listen_with_failures(settings_path)
     return settings_path, first, {"n_mentions": corpus.n_mentions, "truth": json.loads(corpus.truth_path.read_text())}
 
 
@@ -133,14 +147,12 @@ def test_the_planted_complaint_spike_is_found(demo_run: tuple[Path, dict, dict])
 
 def test_running_again_changes_no_row_count(demo_run: tuple[Path, dict, dict]) -> None:
     """A second run over the same data adds nothing and keeps topic ids."""
-    from ecoute.flows.listen import listen
-
     settings_path, _, _ = demo_run
     path = load_settings(settings_path).warehouse.path
     before = table_counts(path)
     with connect(path) as con:
         topics_before = con.sql("SELECT mention_id, topic_id FROM enrichments ORDER BY 1").fetchall()
-    stats = listen(settings_path=str(settings_path))
+    stats = listen_with_failures(settings_path)
     assert stats["enrich"]["enriched"] == 0
     assert table_counts(path) == before
     with connect(path) as con:
@@ -216,7 +228,6 @@ def test_failed_sources_are_retried_once_by_the_fetcher_and_keep_their_type(
 ) -> None:
     """Without this, the flow would retry what the Fetcher already retried ((1 + retries)^2 requests to a
     dead host), retry a 404 or a ParseError like an outage, and report every failure as RuntimeError."""
-    from ecoute.flows.listen import listen
 
     answers = {
         "dead.example": httpx.Response(503, text="down"),  # an outage: retried by the Fetcher alone
@@ -232,9 +243,51 @@ def test_failed_sources_are_retried_once_by_the_fetcher_and_keep_their_type(
     transport = httpx.MockTransport(handler)
     monkeypatch.setattr(ecoute.pipeline.collect, "make_client", lambda **_: make_client(transport=transport))
     (tmp_path / "ecoute.toml").write_text(FAILING)
-    stats = listen(settings_path=str(tmp_path / "ecoute.toml"))
+    stats = listen_with_failures(tmp_path / "ecoute.toml")
     assert sent == {"dead.example": 1 + 2, "gone.example": 1, "garbled.example": 1}
     failed = stats["failed_sources"]
     assert failed["dead"].startswith("SourceUnavailable: dead.example: HTTP 503 after 3 tries")
     assert failed["gone"].startswith("SourceUnavailable: ") and "HTTP 404" in failed["gone"]
     assert failed["garbled"].startswith("ParseError: ") and "expected JSON" in failed["garbled"]
+
+
+DEAD_ONLY = """
+[[brands]]
+name = "Zelia"
+
+[[sources]]
+name = "gone"
+kind = "file"
+path = "nowhere/mentions.jsonl"
+
+[[sources]]
+name = "also-gone"
+kind = "file"
+path = "nowhere/either.jsonl"
+
+[warehouse]
+path = "warehouse/ecoute.duckdb"
+
+[reports]
+dir = "reports"
+"""
+
+
+def test_a_run_with_dead_sources_looks_failed_to_the_shell_and_to_status(tmp_path: Path, prefect_server: None) -> None:
+    """`ecoute run` exits non-zero with one line per failed source and no traceback; `ecoute status` shows
+    the run and what failed; called from Python, the flow raises RunFailed."""
+    from ecoute.flows.listen import listen
+
+    settings = tmp_path / "ecoute.toml"
+    settings.write_text(DEAD_ONLY)
+    result = CliRunner().invoke(app, ["run", "--settings", str(settings)])
+
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if "failed:" in line]
+    assert len(lines) == 2 and lines[0].startswith("source gone failed: SourceUnavailable: ")
+    assert "Traceback" not in result.output
+    shown = CliRunner().invoke(app, ["status", "--settings", str(settings)], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert "partial" in shown.output and "gone: SourceUnavailable" in shown.output
+    with pytest.raises(RunFailed, match="source also-gone failed"):
+        listen(settings_path=str(settings))

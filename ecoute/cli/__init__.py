@@ -5,6 +5,7 @@ Library errors stay typed everywhere else; only here do they become friendly mes
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date, datetime
 from importlib import resources
@@ -14,12 +15,13 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ecoute.cli.common import SettingsOption, console, err, friendly
 from ecoute.cli.tools import bench_app, train_app
 from ecoute.connectors import KINDS
 from ecoute.connectors.base import planned_searches
-from ecoute.core.errors import EcouteError
+from ecoute.core.errors import EcouteError, RunFailed
 from ecoute.core.settings import Brand, load_settings
 from ecoute.core.source_settings import Source
 from ecoute.warehouse.connection import connect
@@ -105,11 +107,28 @@ def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
     console.print(f"  warehouse {loaded.warehouse.path}")
 
 
-def _run_listen(settings: Path, sources: list[str] | None = None) -> dict[str, Any]:
+def _run_listen(settings: Path, sources: list[str] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Run the listen flow; return its stats and one line per failure (none when it completed)."""
     # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
     from ecoute.flows.listen import listen
 
-    return listen(settings_path=str(settings), sources=sources)
+    state = listen(settings_path=str(settings), sources=sources, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, RunFailed):
+        return result.stats, str(result).splitlines()
+    if isinstance(result, BaseException):  # the run itself broke (not a source): its own error, as raised
+        raise result
+    if not isinstance(result, dict):
+        raise EcouteError(f"the listen flow ended {state.name}: {state.message}")
+    return result, []
+
+
+def _exit_on_failures(failures: list[str]) -> None:
+    """One line per failed source or delivery, then a non-zero exit: a failed run looks failed to the shell."""
+    for line in failures:
+        err.print(Text(line, style="red"), soft_wrap=True)
+    if failures:
+        raise typer.Exit(1)
 
 
 def _print_counts(warehouse_path: Path) -> None:
@@ -122,8 +141,6 @@ def _print_counts(warehouse_path: Path) -> None:
 
 
 def _print_outcome(stats: dict[str, Any], warehouse_path: Path) -> None:
-    for name, reason in stats.get("failed_sources", {}).items():
-        err.print(f"[yellow]source {name} failed:[/] {reason}")
     for name, load in stats.get("load", {}).items():
         console.print(
             f"source {name}: {load['received']} mentions read, {load['new']} new, {load['quarantined']} quarantined"
@@ -158,7 +175,9 @@ def run(
     unknown = set(source or []) - {s.name for s in loaded.sources}
     if unknown:
         raise EcouteError(f"unknown source(s) {sorted(unknown)}; configured: {[s.name for s in loaded.sources]}")
-    _print_outcome(_run_listen(settings, source), loaded.warehouse.path)
+    stats, failures = _run_listen(settings, source)
+    _print_outcome(stats, loaded.warehouse.path)
+    _exit_on_failures(failures)
 
 
 @app.command()
@@ -183,7 +202,9 @@ def demo(
     settings_file.write_text(_template("demo.toml"), encoding="utf-8")
     console.print(f"demo corpus: {corpus.n_mentions} mentions in {corpus.mentions_path} (truth: {corpus.truth_path})")
     loaded = load_settings(settings_file)
-    _print_outcome(_run_listen(settings_file), loaded.warehouse.path)
+    stats, failures = _run_listen(settings_file)
+    _print_outcome(stats, loaded.warehouse.path)
+    _exit_on_failures(failures)
 
 
 @app.command()
@@ -250,13 +271,30 @@ def quarantine(
 
 @app.command()
 @friendly
-def status(settings: SettingsOption = Path("ecoute.toml")) -> None:
-    """Show row counts of the warehouse.
+def status(
+    settings: SettingsOption = Path("ecoute.toml"),
+    runs: Annotated[int, typer.Option(help="How many of the latest runs to show.")] = 5,
+) -> None:
+    """Show the latest runs (status, and which sources failed) and the row counts of the warehouse.
 
-    Example: ecoute status
+    Example: ecoute status --runs 10
     """
-
-    _print_counts(load_settings(settings).warehouse.path)
+    path = load_settings(settings).warehouse.path
+    with connect(path) as con:
+        rows = run_sql(con, "last_runs", {"limit": runs}).fetchall()
+    table = Table("started (UTC)", "flow", "status", "took", "failed")
+    for _, flow, started, finished, state, failed in rows:
+        took = f"{(finished - started).total_seconds():.0f} s" if finished else "-"
+        failures = json.loads(failed) if failed else {}
+        table.add_row(
+            f"{started:%Y-%m-%d %H:%M}",
+            flow,
+            state,
+            took,
+            Text("\n".join(f"{name}: {reason}" for name, reason in failures.items()) or "-"),
+        )
+    console.print(table if rows else "no runs yet")
+    _print_counts(path)
 
 
 @app.command()

@@ -24,7 +24,7 @@ from ecoute.pipeline.enrich import (
     pending_count,
     preferred_languages,
 )
-from ecoute.pipeline.runs import finish_run, report_period, start_run
+from ecoute.pipeline.runs import finish_run, report_period, run_failures, start_run
 
 __all__ = [
     "WATERMARK_OVERLAP",
@@ -43,6 +43,7 @@ __all__ = [
     "preferred_languages",
     "read_watermarks",
     "report_period",
+    "run_failures",
     "save_watermarks",
     "start_run",
     "sync_brands",

@@ -19,6 +19,19 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, stats: 
     run(con, "finish_run", {"run_id": run_id, "status": status, "stats": json.dumps(stats, default=str)})
 
 
+def run_failures(stats: dict[str, Any]) -> list[str]:
+    """One line per failed source and per failed delivery channel, as said to people."""
+    lines = [f"source {name} failed: {reason}" for name, reason in stats.get("failed_sources", {}).items()]
+    alerts = stats.get("detect", {}).get("alerts", {})
+    deliveries = stats.get("reports", {}).get("delivery", {})
+    channels = [("alerts", name, outcome) for name, outcome in alerts.items()]
+    channels += [(f"report {brand}", name, outcome) for brand, by in deliveries.items() for name, outcome in by.items()]
+    lines += [
+        f"{what} by {name} failed: {outcome['error']}" for what, name, outcome in channels if outcome.get("error")
+    ]
+    return lines
+
+
 def report_period(con: duckdb.DuckDBPyConnection, days: int) -> tuple[date, date] | None:
     """Up to `days` days ending at the latest mention, starting no earlier than the first:
     a warehouse holding eight days of mentions gets an eight-day report, not weeks of zeros."""
