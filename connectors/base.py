@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from bs4 import BeautifulSoup
 
-from ecoute.connectors.errors import ParseError
+from ecoute.connectors.errors import ConnectorError, ParseError
 from ecoute.connectors.http import Fetcher
 from ecoute.connectors.query_translate import to_search, to_searches
 from ecoute.core.privacy import Pseudonymizer, normalise_handle
@@ -144,6 +144,25 @@ def html_to_text(value: str) -> str:
         value = html.unescape(value)
     lines = (" ".join(line.split()) for line in value.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+class Parts:
+    """A source made of parts read one by one (feeds, instances): a dead part fails only itself.
+
+    `failed(part, error)` records it on the batch and reading goes on; `check()` raises the first
+    error once every part has failed, so a source with nothing left to read is a dead source.
+    """
+
+    def __init__(self, batch: Batch, total: int) -> None:
+        self.batch, self.total, self.errors = batch, total, list[ConnectorError]()
+
+    def failed(self, part: str, error: ConnectorError) -> None:
+        self.errors.append(error)
+        self.batch.failed_parts.append(f"{part}: {type(error).__name__}: {error}")
+
+    def check(self) -> None:
+        if self.errors and len(self.errors) == self.total:
+            raise self.errors[0]
 
 
 def add_mention(batch: Batch, index: dict[str, int], mention: Mention) -> None:

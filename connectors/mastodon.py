@@ -19,8 +19,8 @@ from urllib.parse import quote, urlsplit
 
 from bs4 import BeautifulSoup
 
-from ecoute.connectors.base import BrandMatcher, CollectContext, count, parse_items, parse_time, shape
-from ecoute.connectors.errors import ParseError
+from ecoute.connectors.base import BrandMatcher, CollectContext, Parts, count, parse_items, parse_time, shape
+from ecoute.connectors.errors import ConnectorError, ParseError
 from ecoute.connectors.http import Fetcher, json_of
 from ecoute.connectors.query_translate import to_searches
 from ecoute.core.query import Query
@@ -295,23 +295,39 @@ class MastodonConnector:
                 break
         return pages
 
+    async def _reads(
+        self,
+        fetcher: Fetcher,
+        context: CollectContext,
+        base: str,
+        host: str,
+        plan: dict[str, tuple[tuple[str, ...], datetime | None]],
+    ) -> list[tuple[Sequence[Page], datetime | None]]:
+        """Every page one instance gives: its tag timelines, and searches where the token belongs."""
+        reads: list[tuple[Sequence[Page], datetime | None]] = []
+        for tag, (brands, since) in plan.items():
+            reads.append((await self._timeline(fetcher, context, base, tag, brands, since), since))
+        if self._token and host == self._token_host:
+            for brand in context.brands:
+                since = context.since_for(brand.name)
+                for search in searches(context.queries[brand.name]):
+                    reads.append((await self._search(fetcher, context, base, brand.name, search, since), since))
+        return reads
+
     async def collect(self, context: CollectContext, fetcher: Fetcher) -> Batch:
-        queries = context.queries
-        plan = tag_plan(self.source, context, queries)
+        plan = tag_plan(self.source, context, context.queries)
         batch, seen = Batch(), set()
         replies: dict[str, tuple[str, str]] = {}  # native id -> (instance host, local parent id)
         local_ids: dict[tuple[str, str], str] = {}
+        instances = Parts(batch, len(self.source.instances))
         for instance in self.source.instances:
             base = self._base(instance)
             host = urlsplit(base).netloc
-            reads: list[tuple[Sequence[Page], datetime | None]] = []
-            for tag, (brands, since) in plan.items():
-                reads.append((await self._timeline(fetcher, context, base, tag, brands, since), since))
-            if self._token and host == self._token_host:
-                for brand in context.brands:
-                    since = context.since_for(brand.name)
-                    for search in searches(queries[brand.name]):
-                        reads.append((await self._search(fetcher, context, base, brand.name, search, since), since))
+            try:
+                reads = await self._reads(fetcher, context, base, host, plan)
+            except ConnectorError as error:  # a dead instance fails alone: the others are still read
+                instances.failed(host, error)
+                continue
             for pages, since in reads:
                 for page in pages:
                     batch.rejected.extend(page.rejected)
@@ -323,6 +339,7 @@ class MastodonConnector:
                         batch.mentions.append(mention)
                         if mention.native_id in page.replies:
                             replies[mention.native_id] = (host, page.replies[mention.native_id])
+        instances.check()
         # A reply names its parent by an instance-local id: link it when the parent was read in this run.
         for index, mention in enumerate(batch.mentions):
             where = replies.get(mention.native_id)

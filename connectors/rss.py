@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from ecoute.connectors.base import BrandMatcher, CollectContext, add_mention, html_to_text, parse_items
-from ecoute.connectors.errors import ParseError
+from ecoute.connectors.base import BrandMatcher, CollectContext, Parts, add_mention, html_to_text, parse_items
+from ecoute.connectors.errors import ConnectorError, ParseError
 from ecoute.connectors.http import Fetcher
 from ecoute.connectors.query_translate import to_search
 from ecoute.core.records import Batch, Mention, Rejected
@@ -181,19 +181,29 @@ class RssConnector:
                 if since is None or mention.published_at >= since:
                     add_mention(batch, index, mention)
 
+        feeds = Parts(batch, len(self.source.feeds) + (len(context.brands) if self.source.news_search else 0))
         for url in self.source.feeds:  # one read per run, whichever brands: the oldest watermark applies
-            response = await fetcher.get(url, headers=headers)
-            mentions, rejected = parse_feed(response.content, self.name, context, url=url, matcher=matcher)
+            try:
+                response = await fetcher.get(url, headers=headers)
+                mentions, rejected = parse_feed(response.content, self.name, context, url=url, matcher=matcher)
+            except ConnectorError as error:  # a dead feed fails alone: the others are still read
+                feeds.failed(url, error)
+                continue
             keep(mentions, context.since_any)
             batch.rejected.extend(rejected)
         if self.source.news_search:
             queries = context.queries
             for brand in context.brands:
                 params = self.news_params(to_search(queries[brand.name], "google_news"))
-                response = await fetcher.get(self.source.news_search_url, params=params, headers=headers)
-                mentions, rejected = parse_feed(
-                    response.content, self.name, context, url=str(response.url), brand=brand.name, matcher=matcher
-                )
+                try:
+                    response = await fetcher.get(self.source.news_search_url, params=params, headers=headers)
+                    mentions, rejected = parse_feed(
+                        response.content, self.name, context, url=str(response.url), brand=brand.name, matcher=matcher
+                    )
+                except ConnectorError as error:
+                    feeds.failed(f"news search for {brand.name}", error)
+                    continue
                 keep(mentions, context.since_for(brand.name))
                 batch.rejected.extend(rejected)
+        feeds.check()
         return batch

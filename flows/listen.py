@@ -176,6 +176,9 @@ def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None)
             result = state.result(raise_on_failure=False) if state.is_completed() else None
             if isinstance(result, pipeline.Collected):
                 collected.append(result)
+                if parts := result.batch.failed_parts:  # read, but not whole
+                    stats["failed_sources"][name] = f"{len(parts)} part(s) failed, the rest read: " + "; ".join(parts)
+                    logger.warning("source %s: %s", name, stats["failed_sources"][name])
             else:
                 stats["failed_sources"][name] = str(state.message or state.name)
                 logger.warning("source %s failed: %s", name, stats["failed_sources"][name])

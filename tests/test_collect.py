@@ -87,6 +87,24 @@ def test_watermarks_move_forward_per_brand(tmp_path: Path) -> None:
     }
 
 
+def test_a_source_read_in_part_keeps_its_watermark(tmp_path: Path) -> None:
+    """A dead feed's posts are older than what its live neighbours brought: the watermark stays where it was,
+    so the next run reads them again; what is loaded is loaded."""
+    t0 = datetime(2026, 10, 1, 12)
+    settings = settings_for(tmp_path)
+    whole = pipeline.Collected("export", Batch([mention("1", "Zelia", t0)]))
+    part = pipeline.Collected(
+        "export",
+        Batch([mention("2", "Zelia", t0 + timedelta(days=2))], failed_parts=["https://dead.example/feed: boom"]),
+    )
+    with connect(settings.warehouse.path) as con:
+        pipeline.load_batch(con, whole)
+        loaded, _ = pipeline.load_batch(con, part)
+        marks = pipeline.read_watermarks(con, "export", settings.brands)
+    assert loaded.inserted == 1
+    assert marks["Zelia"] == t0 - pipeline.WATERMARK_OVERLAP
+
+
 def test_collecting_twice_adds_nothing(tmp_path: Path) -> None:
     """The second collection of the same source stores no new row."""
     (tmp_path / "m.jsonl").write_text("\n".join(json.dumps(r) for r in ROWS))

@@ -173,6 +173,18 @@ def test_the_same_post_from_two_instances_is_kept_once() -> None:
     assert len(native_ids) == len(set(native_ids)) == 3
 
 
+def test_a_dead_instance_fails_alone() -> None:
+    """One instance down: the other is read, and the dead one is named on the batch (the source is not lost)."""
+    source = MastodonSource(name="masto", kind="mastodon", instances=["piaille.fr", SOCIAL])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, text="down") if request.url.host == "piaille.fr" else mastodon(request)
+
+    batch = collect(handler, context(max_pages=1), source).batch_or_raise()
+    assert batch.mentions
+    assert len(batch.failed_parts) == 1 and batch.failed_parts[0].startswith("piaille.fr: SourceUnavailable: ")
+
+
 def test_a_boost_counts_as_the_post_it_boosts() -> None:
     """Without this, boosts would be stored as empty posts, or the booster taken for the author."""
     original = payload("tag_zelia_page1.json")[1]

@@ -179,10 +179,21 @@ def test_transient_failures_are_retried(first: httpx.Response | Exception, waits
 
 @pytest.mark.parametrize("failure", [httpx.Response(500, text="oops"), httpx.ReadTimeout("read timed out")])
 def test_lasting_failures_make_the_source_unavailable(failure: httpx.Response | Exception) -> None:
-    """Without this, a dead feed would hang the run or pass for a quiet week."""
+    """Without this, a dead feed would hang the run or pass for a quiet week: every feed dead, the source is."""
     run = collect(sequence(failure))
     assert isinstance(run.error, SourceUnavailable) and "journaldelafintech.fr" in str(run.error)
-    assert len(run.requests) == 4  # the first try and three retries
+    assert len(run.requests) == 2 * 4  # each feed: the first try and three retries
+
+
+def test_a_dead_feed_fails_alone() -> None:
+    """One dead feed among two: the other is read, and the dead one is named on the batch."""
+
+    def one_dead(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, text="gone") if str(request.url) == BLOG else web(request)
+
+    batch = collect(one_dead).batch_or_raise()
+    assert batch.mentions and all(ENGINEERING.split("/")[2] in (m.url or "") for m in batch.mentions)
+    assert len(batch.failed_parts) == 1 and batch.failed_parts[0].startswith(f"{BLOG}: SourceUnavailable: ")
 
 
 def test_malformed_entries_are_rejected_with_a_reason() -> None:

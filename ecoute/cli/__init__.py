@@ -386,6 +386,7 @@ def collect(
         f"{chosen.name}: {result.received} mentions, {result.inserted} new, {quarantined} quarantined, "
         f"{collected.off_query} off-query, {collected.requests} requests"
     )
+    _exit_on_failures([f"{chosen.name}: part failed: {part}" for part in collected.batch.failed_parts])
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m ecoute.cli`

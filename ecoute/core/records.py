@@ -95,10 +95,12 @@ class Rejected:
 
 @dataclass(frozen=True)
 class Batch:
-    """What one collection produced: mentions and what was rejected on the way."""
+    """What one collection produced: mentions and what was rejected on the way, and the parts of
+    the source (a feed, an instance) that failed while the others were read."""
 
     mentions: list[Mention] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    failed_parts: list[str] = field(default_factory=list)  # "<part>: <ErrorType>: <message>"
 
 
 SPIKE_KINDS = ("volume_spike", "negative_surge")

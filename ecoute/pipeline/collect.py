@@ -151,9 +151,13 @@ def sync_brands(con: duckdb.DuckDBPyConnection, brands: Sequence[Brand]) -> None
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, collected: Collected) -> tuple[LoadResult, int]:
-    """Upsert mentions, quarantine rejections and move watermarks, in one transaction."""
+    """Upsert mentions, quarantine rejections and move watermarks (unless a part of the source
+    failed), in one transaction."""
     with transaction(con):
         loaded = upsert_mentions(con, collected.batch.mentions)
         quarantined = quarantine(con, collected.batch.rejected)
-        save_watermarks(con, collected.source, collected.batch)
+        # a dead feed's posts are older than what its live neighbours moved the watermark to: the
+        # watermark stays, so the next run reads them again (what it already has is not doubled)
+        if not collected.batch.failed_parts:
+            save_watermarks(con, collected.source, collected.batch)
     return loaded, quarantined
