@@ -175,3 +175,15 @@ def test_collect_one_source_twice(tmp_path: Path) -> None:
     assert second.exit_code == 0 and "1 new" not in second.output and "0 new" in second.output
     unknown = runner.invoke(app, ["collect", "--source", "nope", "--settings", str(settings)])
     assert unknown.exit_code == 1 and "unknown source 'nope'" in unknown.output
+
+
+def test_error_text_is_never_read_as_terminal_markup(tmp_path: Path) -> None:
+    """A name or query holding "[...]" or "[/]" prints as written, instead of vanishing or crashing rich."""
+    settings = tmp_path / "ecoute.toml"
+    settings.write_text(
+        '[[brands]]\nname = "Zelia"\n[[sources]]\nname = "export"\nkind = "file"\npath = "m.jsonl"\n'
+        '[warehouse]\npath = "w.duckdb"\n'
+    )
+    result = runner.invoke(app, ["collect", "--source", "[bold]x[/]", "--settings", str(settings)])
+    assert result.exit_code == 1
+    assert "unknown source '[bold]x[/]'" in result.output

@@ -457,3 +457,24 @@ def test_example_settings_delivery_section_is_valid() -> None:
 
     delivery = Delivery.model_validate(data["delivery"])
     assert delivery.email is not None and delivery.webhook is not None and delivery.alerts is not None
+
+
+def test_a_webhook_that_echoes_its_path_does_not_leak_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint that answers with its own path ("no_service: /services/…") must not put the secret in the
+    error, which goes to the log and to runs.stats."""
+    import httpx
+
+    from ecoute.core.delivery_settings import Webhook
+    from ecoute.delivery.webhook import post_webhook
+
+    monkeypatch.delenv(WEBHOOK_URL_ENV, raising=False)
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, text=f"no_service: {request.url.path} (token {request.url.path.split('/')[-1]})")
+
+    settings = Webhook(url=f"https://hooks.example.org{SECRET_PATH}")
+    _, outcome = post_webhook(settings, {"alert": {"text": "hello"}}, httpx.MockTransport(echo))
+
+    said = str(outcome.error)
+    assert "HTTP 404" in said and "no_service" in said
+    assert "secret-token" not in said and "T000/B000" not in said

@@ -55,7 +55,7 @@ def init(
     if path.exists() and not force:
         raise EcouteError(f"{path} exists; pass --force to overwrite it")
     path.write_text(_template("ecoute.example.toml"), encoding="utf-8")
-    console.print(f"Wrote {path}. Edit the brands and sources, then run [bold]ecoute check[/].")
+    console.print(f"Wrote {escape(str(path))}. Edit the brands and sources, then run [bold]ecoute check[/].")
 
 
 def _search_line(source: Source, brand: Brand) -> str | None:
@@ -89,7 +89,7 @@ def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
     Example: ecoute check --settings ecoute.toml
     """
     loaded = load_settings(settings)
-    console.print(f"[green]{settings} is valid.[/]")
+    console.print(f"[green]{escape(str(settings))} is valid.[/]")
     for brand in loaded.brands:
         console.print(f"  brand {brand.name}: competitors {', '.join(brand.competitors) or 'none'}", markup=False)
         if brand.searches_name_only:
@@ -103,8 +103,8 @@ def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
             if brand in loaded.brands_for(source) and (line := _search_line(source, brand)):
                 console.print(f"    {line}", markup=False, highlight=False)
     for source in loaded.sources:
-        console.print(f"  source {source.name} ({source.kind})")
-    console.print(f"  warehouse {loaded.warehouse.path}")
+        console.print(f"  source {source.name} ({source.kind})", markup=False)
+    console.print(f"  warehouse {loaded.warehouse.path}", markup=False)
 
 
 def _run_listen(settings: Path, sources: list[str] | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -143,7 +143,8 @@ def _print_counts(warehouse_path: Path) -> None:
 def _print_outcome(stats: dict[str, Any], warehouse_path: Path) -> None:
     for name, load in stats.get("load", {}).items():
         console.print(
-            f"source {name}: {load['received']} mentions read, {load['new']} new, {load['quarantined']} quarantined"
+            f"source {name}: {load['received']} mentions read, {load['new']} new, {load['quarantined']} quarantined",
+            markup=False,
         )
     enriched = stats.get("enrich", {})
     speed = f" in {enriched['seconds']} s ({enriched['per_second']} mentions/s)" if enriched.get("seconds") else ""
@@ -151,14 +152,14 @@ def _print_outcome(stats: dict[str, Any], warehouse_path: Path) -> None:
     detect = stats.get("detect", {})
     console.print(f"findings: {detect.get('findings', 0)}")
     for headline in detect.get("headlines", [])[:12]:
-        console.print(f"  • {headline}", highlight=False)
+        console.print(f"  • {headline}", markup=False, highlight=False)
     _print_counts(warehouse_path)
-    console.print(f"DuckDB warehouse: [bold]{warehouse_path}[/]")
+    console.print(f"DuckDB warehouse: [bold]{escape(str(warehouse_path))}[/]")
     for name, path in stats.get("reports", {}).items():
         if name != "delivery":
-            console.print(f"report {name}: [bold]{path}[/]")
+            console.print(f"report {escape(name)}: [bold]{escape(str(path))}[/]")
     for name, outcome in stats.get("reports", {}).get("delivery", {}).items():
-        console.print(f"delivery {name}: {outcome}", highlight=False)
+        console.print(f"delivery {name}: {outcome}", markup=False, highlight=False)
 
 
 @app.command()
@@ -200,7 +201,10 @@ def demo(
     corpus = generate(directory / "corpus", seed=seed, scale=scale)
     settings_file = directory / "ecoute.toml"
     settings_file.write_text(_template("demo.toml"), encoding="utf-8")
-    console.print(f"demo corpus: {corpus.n_mentions} mentions in {corpus.mentions_path} (truth: {corpus.truth_path})")
+    console.print(
+        f"demo corpus: {corpus.n_mentions} mentions in {corpus.mentions_path} (truth: {corpus.truth_path})",
+        markup=False,
+    )
     loaded = load_settings(settings_file)
     stats, failures = _run_listen(settings_file)
     _print_outcome(stats, loaded.warehouse.path)
@@ -243,7 +247,7 @@ def report(
                 period_end=last,
                 detection=loaded.detection,
             )
-            console.print(f"{item.name}: {paths.html} and {paths.markdown}")
+            console.print(f"{item.name}: {paths.html} and {paths.markdown}", markup=False)
 
 
 @app.command()
@@ -265,7 +269,7 @@ def quarantine(
         return
     table = Table("source", "reason", "payload", "seen", "times")
     for src, _brand, reason, payload, _first, last_seen, times in rows:
-        table.add_row(src, reason, payload[:120], str(last_seen)[:19], str(times))
+        table.add_row(Text(src), Text(reason), Text(payload[:120]), str(last_seen)[:19], str(times))
     console.print(table)
 
 
@@ -384,7 +388,8 @@ def collect(
         result, quarantined = pipeline.load_batch(con, collected)
     console.print(
         f"{chosen.name}: {result.received} mentions, {result.inserted} new, {quarantined} quarantined, "
-        f"{collected.off_query} off-query, {collected.requests} requests"
+        f"{collected.off_query} off-query, {collected.requests} requests",
+        markup=False,
     )
     _exit_on_failures([f"{chosen.name}: part failed: {part}" for part in collected.batch.failed_parts])
 

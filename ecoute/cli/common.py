@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from ecoute.core.errors import EcouteError
 
@@ -27,7 +28,8 @@ def friendly(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except EcouteError as error:
-            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            # the message is text, never markup: a query or path holding "[...]" prints as written
+            err.print(Text.assemble(("error:", "bold red"), " ", str(error)), highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -49,7 +49,15 @@ async def _post_all(
                 said = str(error).replace(url, where)
                 raise DeliveryError(f"webhook {where}: {type(error).__name__} ({said})", channel="webhook") from error
             if response.status_code >= 300:
-                raise DeliveryError(
-                    f"webhook {where}: HTTP {response.status_code}: {response.text[:200]!r}", channel="webhook"
-                )
+                body = _without_secret(response.text, parts.path)[:200]
+                raise DeliveryError(f"webhook {where}: HTTP {response.status_code}: {body!r}", channel="webhook")
             delivered(key)
+
+
+def _without_secret(text: str, path: str) -> str:
+    """The response body with the URL's path, and any of its segments long enough to be a token, blanked:
+    an endpoint that echoes its path ("no_service: /services/T0/B0/XXXX") would leak the secret."""
+    hidden = text.replace(path, "/…") if path.strip("/") else text
+    for segment in (s for s in path.split("/") if len(s) >= 8):
+        hidden = hidden.replace(segment, "…")
+    return hidden
