@@ -48,6 +48,8 @@ def test_relative_paths_are_taken_from_the_settings_folder(tmp_path: Path) -> No
         ({"brands": [{"name": "🚀"}]}, "brands[0]: name '🚀' has no letter"),  # searched by name: no word in it
         ({"brands": [{"name": "A", "about": " -- "}]}, "brands[0].about: has no words"),  # empty
         ({"brands": [{"name": "A", "about": "bank " * 101}]}, "brands[0].about: String should have at most 500"),
+        ({"schedule": {"cron": "0 25 * * *"}}, "schedule.cron: '0 25 * * *' is not a cron expression"),
+        ({"schedule": {"timezone": "Europe/Pariss"}}, "schedule.timezone: 'Europe/Pariss' is not a time"),
     ],
 )
 def test_invalid_settings_name_the_key(change: dict, expected: str) -> None:

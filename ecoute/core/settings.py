@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ecoute.core.delivery_settings import Delivery
@@ -155,6 +158,26 @@ class Collection(_Strict):
 class Schedule(_Strict):
     cron: str = Field(default="0 6 * * *", description="When `listen` runs (cron).")
     timezone: str = Field(default="Europe/Paris", description="Time zone of the cron expression.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, cron: str) -> str:
+        try:  # the parser Prefect's schedules use: what passes here, Prefect accepts
+            CronSim(cron, datetime(2026, 1, 1))
+        except CronSimError as error:
+            raise ValueError(
+                f"{cron!r} is not a cron expression ({error}); e.g. '0 6 * * *' (06:00 every day)"
+            ) from None
+        return cron
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not a time zone name; e.g. 'Europe/Paris', 'UTC'") from None
+        return name
 
 
 class Settings(_Strict):
