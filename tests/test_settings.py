@@ -99,3 +99,8 @@ def test_about_says_what_the_brand_is_and_is_optional() -> None:
     assert parse_settings(MINIMAL).brands[0].about is None
     brand = {"name": "American", "terms": ["American"], "about": "US airline:\n  flights, bags,   delays"}
     assert parse_settings({**MINIMAL, "brands": [brand]}).brands[0].about == "US airline: flights, bags, delays"
+
+
+@pytest.mark.parametrize("cron", ["0 6 * * *", "*/15 * * * *", "0 6 * * MON-FRI", "@daily", "@hourly"])
+def test_schedules_prefect_takes_are_taken(cron: str) -> None:
+    assert parse_settings({**MINIMAL, "schedule": {"cron": cron, "timezone": "UTC"}}).schedule.cron == cron

@@ -155,6 +155,17 @@ class Collection(_Strict):
     )
 
 
+CRON_ALIASES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
 class Schedule(_Strict):
     cron: str = Field(default="0 6 * * *", description="When `listen` runs (cron).")
     timezone: str = Field(default="Europe/Paris", description="Time zone of the cron expression.")
@@ -162,8 +173,9 @@ class Schedule(_Strict):
     @field_validator("cron")
     @classmethod
     def _cron(cls, cron: str) -> str:
-        try:  # the parser Prefect's schedules use: what passes here, Prefect accepts
-            CronSim(cron, datetime(2026, 1, 1))
+        # cronsim parses the five fields; the @-aliases Prefect's schedules also take are read as what they stand for
+        try:
+            CronSim(CRON_ALIASES.get(cron.strip().lower(), cron), datetime(2026, 1, 1))
         except CronSimError as error:
             raise ValueError(
                 f"{cron!r} is not a cron expression ({error}); e.g. '0 6 * * *' (06:00 every day)"
