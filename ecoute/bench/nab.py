@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -131,9 +131,9 @@ def score_starts(series: Series, starts: Sequence[datetime]) -> Tally:
 Detector = Callable[[Series], list[datetime]]
 
 
-def ecoute_detector(rules: BurstRules = RULES, direction: str = "both") -> Detector:
+def ecoute_detector(rules: BurstRules = RULES, direction: Literal["up", "both"] = "both") -> Detector:
     def detect(series: Series) -> list[datetime]:
-        scored = score_series(series.values, rules, counts=False, direction="up" if direction == "up" else "both")
+        scored = score_series(series.values, rules, counts=False, direction=direction)
         strength = np.abs(np.nan_to_num(scored.z, nan=0.0))
         return [series.hours[b.start] for b in bursts(scored.flagged, strength, rules.merge_hours)]
 

@@ -32,7 +32,7 @@ from ecoute.core.settings import Detection
 from ecoute.insights import evidence
 from ecoute.insights.emerging import topic_ids
 from ecoute.insights.hourly import RULES, HourlyBurst
-from ecoute.insights.spikes import SpikeRun, spike_finding
+from ecoute.insights.spikes import SPIKE_KIND, SpikeRun, spike_finding
 from ecoute.warehouse.connection import run
 
 DRIVERS = 5  # topics named in the evidence as what drove a rise
@@ -153,7 +153,7 @@ def _telling_topic(topics: Sequence[Finding], event: _Event, drivers: list[dict[
 def _with_burst(topic: Finding, event: _Event) -> Finding:
     told = [
         {
-            "kind": "negative_surge" if b.metric == "negative" else "volume_spike",
+            "kind": b.kind,
             "grain": "hour",
             "period_start": b.start.isoformat(timespec="minutes"),
             "period_end": b.end.isoformat(timespec="minutes"),
@@ -172,30 +172,28 @@ def _finding(
     first_hour = min((b.start for b in event.bursts), default=None)
     daily = [r for r in event.runs if r.metric == metric] or event.runs
     if daily:
-        base = spike_finding(con, max(daily, key=lambda r: max(d.z for d in r.days)), settings)
-        lead = base.headline.split(", about “")[0]  # drivers say what it is about, below
+        base = spike_finding(con, max(daily, key=lambda r: r.z), settings)
     else:
         burst = max((b for b in event.bursts if b.metric == metric), key=lambda b: b.z)
         base = _hourly_base(con, event, burst)
-        lead = base.headline
-    parts = [lead]
+    # heard by the hour first: no daily run, or the first unusual hour is on or before its first day
+    hourly_first = first_hour is not None and (not daily or first_hour.date() <= base.period_start)
+    parts = [base.headline]
     if named := headline_drivers(drivers):
         shares = [f"“{d['label']}” ({evidence.percent(d['share_of_rise'])})" for d in named]
         listed = shares[0] if len(shares) == 1 else ", ".join(shares[:-1]) + " and " + shares[-1]
         parts.append(f"driven by {listed} of the rise")
-    if first_hour is not None and (not daily or first_hour.date() <= base.period_start):
+    if hourly_first and first_hour is not None:
         parts.append(f"first unusual at {first_hour:%H:%M} UTC on {day_text(first_hour.date())}")
     history = _history_hours(event)
     if history < FULL_HISTORY_HOURS:
         parts.append(f"judged on {_history_words(history)} of history: low confidence")
     facets = [*(_run_facet(r) for r in event.runs), *(_burst_facet(b) for b in event.bursts)]
-    confidence = max(
-        [base.confidence, *(_burst_confidence(b) for b in event.bursts)],
-    )
+    confidence = max([base.confidence, *(_burst_confidence(b) for b in event.bursts)])
     return replace(
         base,
-        kind="negative_surge" if event.negative else "volume_spike",
-        grain="hour" if first_hour is not None and (not daily or first_hour.date() <= base.period_start) else "day",
+        kind=SPIKE_KIND[metric],
+        grain="hour" if hourly_first else "day",
         period_start=min(event.start, base.period_start),
         period_end=max(event.end, base.period_end),
         confidence=round(confidence * _history_factor(history), 3),
@@ -218,7 +216,7 @@ def _hourly_base(con: duckdb.DuckDBPyConnection, event: _Event, burst: HourlyBur
         f"{evidence.versus_usual(burst.value, burst.expected)}"
     )
     return Finding(
-        kind="negative_surge" if burst.metric == "negative" else "volume_spike",
+        kind=burst.kind,
         brand=burst.brand,
         scope="brand",
         period_start=event.start,
@@ -252,7 +250,7 @@ def _run_facet(r: SpikeRun) -> dict[str, Any]:
         "peak_at": peak.day.isoformat(),
         "peak": peak.value,
         "usual": evidence.rounded(r.days[0].baseline),
-        "z": evidence.rounded(max(d.z for d in r.days), 2),
+        "z": evidence.rounded(r.z, 2),
     }
 
 

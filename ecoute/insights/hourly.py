@@ -21,6 +21,7 @@ import numpy as np
 
 from ecoute.core.settings import Brand, Detection
 from ecoute.insights.bursts import HOURS_PER_DAY, BurstRules, Scored, bursts, score_series
+from ecoute.insights.spikes import SPIKE_KIND
 from ecoute.warehouse.connection import run
 
 METRICS = ("mentions", "negative")
@@ -48,6 +49,10 @@ class HourlyBurst:
     @property
     def days(self) -> tuple[date, date]:
         return self.start.date(), self.end.date()
+
+    @property
+    def kind(self) -> str:
+        return SPIKE_KIND[self.metric]
 
 
 def hourly_bursts(

@@ -25,7 +25,7 @@ WEEKDAY_MIN_WEEKS = 3  # a same-weekday baseline once this many same weekdays pr
 WEEKDAY_WEEKS = 8  # over up to this many of them
 CONTEXT_DAYS = 7  # days of normal activity shown before a spike in its evidence
 
-_SPIKE_KINDS = {"mentions": "volume_spike", "negative": "negative_surge"}
+SPIKE_KIND = {"mentions": "volume_spike", "negative": "negative_surge"}  # of a metric's rise
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class SpikeRun:
 
     @property
     def kind(self) -> str:
-        return _SPIKE_KINDS[self.metric]
+        return SPIKE_KIND[self.metric]
 
     @property
     def start(self) -> date:
@@ -68,12 +68,10 @@ class SpikeRun:
         """The day with the most posts (the most unusual among equals)."""
         return max(self.days, key=lambda d: (d.value, d.z))
 
-
-def detect_spikes(
-    con: duckdb.DuckDBPyConnection, brands: Sequence[Brand], settings: Detection, *, as_of: date
-) -> list[Finding]:
-    """Runs of consecutive unusual days, in all mentions and in negative mentions."""
-    return [spike_finding(con, r, settings) for r in spike_runs(con, brands, settings, as_of)]
+    @property
+    def z(self) -> float:
+        """How unusual its most unusual day is."""
+        return max(d.z for d in self.days)
 
 
 def spike_runs(
@@ -126,7 +124,7 @@ def spike_finding(con: duckdb.DuckDBPyConnection, spike: SpikeRun, settings: Det
     brand, kind, days, before = spike.brand, spike.kind, spike.days, spike.before
     start, end, peak = spike.start, spike.end, spike.peak
     usual = days[0].baseline  # the level before the surge began
-    z = max(d.z for d in days)
+    z = spike.z
     when = f"on {day_text(peak.day)}" if start == end else f"on {day_text(peak.day)} (unusual {span_text(start, end)})"
     negative_share = peak.negative / peak.mentions if peak.mentions else None
     if kind == "volume_spike":
@@ -139,9 +137,6 @@ def spike_finding(con: duckdb.DuckDBPyConnection, spike: SpikeRun, settings: Det
             f"{brand}: {peak.value:,} negative mentions {when}, {evidence.versus_usual(peak.value, usual)} "
             f"({evidence.percent(negative_share)} of {peak.mentions:,} mentions)"
         )
-    if spike.topics:  # the new topics the spike made say what it is about
-        more = len(spike.topics) - 1
-        headline += f", about “{spike.topics[0]['label']}”" + (f" and {more} related topic(s)" if more else "")
     history = min(days[0].history_days / settings.baseline_days, 1.0)
     return Finding(
         kind=kind,
