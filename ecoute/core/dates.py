@@ -21,6 +21,19 @@ def hour_text(moment: datetime) -> str:
     return f"{day_text(moment.date())} {moment:%H:%M}"
 
 
+def moment_text(moment: datetime | str | None) -> str:
+    """hour_text of a datetime or of an ISO string (evidence and payloads hold strings); a string
+    that is no moment is shown as it came, nothing as ""."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, datetime):
+        return hour_text(moment)
+    try:
+        return hour_text(datetime.fromisoformat(moment))
+    except ValueError:
+        return moment
+
+
 def span_text(start: date, end: date) -> str:
     """'7 Sep 2026', '7 to 9 Sep 2026', '7 Sep to 1 Nov 2026', '28 Dec 2026 to 3 Jan 2027'."""
     if start == end:

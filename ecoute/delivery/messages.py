@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any
 
-from ecoute.core.dates import hour_text, span_text
+from ecoute.core.dates import moment_text, span_text
 from ecoute.core.records import Finding
 from ecoute.reports.render import KINDS, MAGNITUDES, http_url, md_url
 
@@ -165,10 +164,7 @@ def _examples(finding: Finding) -> list[Mapping[str, Any]]:
 
 def _posted(post: Mapping[str, Any]) -> str:
     published = post.get("published_at")
-    try:
-        when = hour_text(datetime.fromisoformat(str(published))) if published else ""
-    except ValueError:  # not a moment: shown as it came
-        when = str(published)
+    when = moment_text(str(published) if published else None)
     return ", ".join(str(part) for part in (post.get("source"), when) if part)
 
 

@@ -172,7 +172,7 @@ def _environment() -> Environment:
         md_url=md_url,
         pct=_percent,
         num=_number,
-        when=_when,
+        when=dates.moment_text,
         cell=_cell,
         duration=narrative.duration,
         badge=narrative.badge,
@@ -248,18 +248,6 @@ def _number(value: float | int | None, digits: int = 0) -> str:
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")  # and whatever follows: seconds, offset
-
-
-def _when(moment: datetime | str | None) -> str:
-    """'7 Sep 2026 14:05' from a datetime or an ISO string (evidence holds strings)."""
-    if moment is None or moment == "":
-        return ""
-    if isinstance(moment, datetime):
-        return dates.hour_text(moment)
-    try:
-        return dates.hour_text(datetime.fromisoformat(moment))
-    except ValueError:  # not a date after all: shown as it came
-        return moment
 
 
 def _cell(value: Any) -> str:
