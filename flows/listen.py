@@ -13,31 +13,31 @@ from __future__ import annotations
 
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
-from prefect.states import Failed, State
+from prefect.states import Completed, Failed, State
 
 from ecoute import pipeline
 from ecoute.core.errors import RunFailed
 from ecoute.core.settings import Settings, load_settings
 from ecoute.delivery import send_alerts, send_report
+from ecoute.flows.runlog import logged_run, said_in_one_line, step
+from ecoute.flows.runlog import warehouse as _warehouse
 from ecoute.insights.detect import detect as run_detectors
 from ecoute.insights.detect import store_findings
 from ecoute.models.encoder import load_encoder
 from ecoute.pipeline.topics import update_topics
 from ecoute.reports import write_report
-from ecoute.warehouse.connection import connect
 
 
 @task(name="collect", cache_policy=NO_CACHE, retries=0)  # retried inside, by the Fetcher: never twice
+@said_in_one_line
 def collect(settings: Settings, source_name: str) -> pipeline.Collected | State:
     source = next(s for s in settings.sources if s.name == source_name)
-    with connect(settings.warehouse.path) as con:  # closed before any network I/O
+    with _warehouse(settings) as con:  # closed before any network I/O
         since = pipeline.read_watermarks(con, source.name, settings.brands_for(source))
     collected = pipeline.collect_source(settings, source, since=since)
     if collected.failure is not None:  # the Fetcher has retried already: failed, said in one line, no traceback
@@ -46,9 +46,10 @@ def collect(settings: Settings, source_name: str) -> pipeline.Collected | State:
 
 
 @task(name="load", cache_policy=NO_CACHE)
+@said_in_one_line
 def load(settings: Settings, collected: list[pipeline.Collected]) -> dict[str, Any]:
     stats: dict[str, Any] = {}
-    with connect(settings.warehouse.path) as con:
+    with _warehouse(settings) as con:
         pipeline.sync_brands(con, settings.brands)
         for item in collected:
             loaded, quarantined = pipeline.load_batch(con, item)
@@ -63,9 +64,10 @@ def load(settings: Settings, collected: list[pipeline.Collected]) -> dict[str, A
 
 
 @task(name="enrich", cache_policy=NO_CACHE)
+@said_in_one_line
 def enrich(settings: Settings) -> dict[str, Any]:
     logger = get_run_logger()
-    with connect(settings.warehouse.path) as con:
+    with _warehouse(settings) as con:
         total = pipeline.pending_count(con)
         if total == 0:
             return {"enriched": 0}
@@ -106,15 +108,17 @@ def enrich(settings: Settings) -> dict[str, Any]:
 
 
 @task(name="topics", cache_policy=NO_CACHE)
+@said_in_one_line
 def topics(settings: Settings) -> dict[str, Any]:
     encoder = load_encoder(settings.models.encoder)  # embeddings are stored; it embeds the phrases naming topics
-    with connect(settings.warehouse.path) as con:
+    with _warehouse(settings) as con:
         return update_topics(con, settings, encoder)
 
 
 @task(name="detect", cache_policy=NO_CACHE)
+@said_in_one_line
 def detect(settings: Settings) -> dict[str, Any]:
-    with connect(settings.warehouse.path) as con:
+    with _warehouse(settings) as con:
         findings = run_detectors(con, settings.brands, settings.detection)
         store_findings(con, findings)
     # sent after the warehouse is closed: send_alerts records what it sent, once per finding
@@ -123,9 +127,10 @@ def detect(settings: Settings) -> dict[str, Any]:
 
 
 @task(name="report", cache_policy=NO_CACHE)
+@said_in_one_line
 def report(settings: Settings) -> dict[str, Any]:
     written: dict[str, Any] = {}
-    with connect(settings.warehouse.path) as con:
+    with _warehouse(settings) as con:
         period = pipeline.report_period(con, settings.reports.period_days)
         if period is None:
             return written
@@ -154,6 +159,7 @@ def report(settings: Settings) -> dict[str, Any]:
 
 
 @flow(name="listen", log_prints=True)
+@said_in_one_line
 def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None) -> dict[str, Any] | State:
     """Collect from every configured source (or only `sources`), then enrich, detect and report.
 
@@ -162,37 +168,34 @@ def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None)
     result a `RunFailed` carrying the stats; called directly, it raises that `RunFailed`.
     """
     settings = load_settings(Path(settings_path))
-    logger = get_run_logger()
-    run_id = str(flow_run.get_id() or uuid.uuid4())
-    with connect(settings.warehouse.path) as con:
-        pipeline.start_run(con, run_id, "listen")
-    stats: dict[str, Any] = {"run_id": run_id, "failed_sources": {}}
-    status = "failed"
-    try:
-        names = [s.name for s in settings.sources if not sources or s.name in sources]
-        collected = []
-        for name in names:
-            state = collect(settings, name, return_state=True)
-            result = state.result(raise_on_failure=False) if state.is_completed() else None
-            if isinstance(result, pipeline.Collected):
-                collected.append(result)
-                if parts := result.batch.failed_parts:  # read, but not whole
-                    stats["failed_sources"][name] = f"{len(parts)} part(s) failed, the rest read: " + "; ".join(parts)
-                    logger.warning("source %s: %s", name, stats["failed_sources"][name])
-            else:
-                stats["failed_sources"][name] = str(state.message or state.name)
-                logger.warning("source %s failed: %s", name, stats["failed_sources"][name])
-        stats["load"] = load(settings, collected)
-        stats["enrich"] = enrich(settings)
-        stats["topics"] = topics(settings)
-        stats["detect"] = detect(settings)
-        stats["reports"] = report(settings)
-        status = "partial" if pipeline.run_failures(stats) else "completed"
-    finally:
-        with connect(settings.warehouse.path) as con:
-            pipeline.finish_run(con, run_id, status, stats)
-    failures = pipeline.run_failures(stats)
+    with logged_run(settings, "listen") as log:
+        if log.skipped:
+            return Completed(name="Skipped", message=f"nothing to do: caught up by {log.skipped}")
+        _listen(settings, log.stats, sources)
+        log.status = "partial" if pipeline.run_failures(log.stats) else "completed"
+    failures = pipeline.run_failures(log.stats)
     if failures:
         message = "\n".join(failures)
-        return Failed(name="Partial", message=message, data=RunFailed(message, stats))
-    return stats
+        return Failed(name="Partial", message=message, data=RunFailed(message, log.stats))
+    return log.stats
+
+
+def _listen(settings: Settings, stats: dict[str, Any], sources: list[str] | None) -> None:
+    logger = get_run_logger()
+    stats["failed_sources"] = {}
+    names = [s.name for s in settings.sources if not sources or s.name in sources]
+    collected = []
+    for name in names:
+        state = collect(settings, name, return_state=True)
+        result = state.result(raise_on_failure=False) if state.is_completed() else None
+        if isinstance(result, pipeline.Collected):
+            collected.append(result)
+            if parts := result.batch.failed_parts:  # read, but not whole
+                stats["failed_sources"][name] = f"{len(parts)} part(s) failed, the rest read: " + "; ".join(parts)
+                logger.warning("source %s: %s", name, stats["failed_sources"][name])
+        else:
+            stats["failed_sources"][name] = str(state.message or state.name)
+            logger.warning("source %s failed: %s", name, stats["failed_sources"][name])
+    stats["load"] = step(load, settings, collected)
+    for name, then in (("enrich", enrich), ("topics", topics), ("detect", detect), ("reports", report)):
+        stats[name] = step(then, settings)

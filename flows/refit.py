@@ -11,22 +11,30 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, State
 
-from ecoute.core.settings import load_settings
+from ecoute.core.settings import Settings, load_settings
+from ecoute.flows.runlog import logged_run, said_in_one_line, step, warehouse
 from ecoute.models.encoder import load_encoder
 from ecoute.pipeline.topics import refit_topics
-from ecoute.warehouse.connection import connect
 
 
 @task(name="refit", cache_policy=NO_CACHE)
-def refit(settings_path: str) -> dict[str, Any]:
-    settings = load_settings(Path(settings_path))
+@said_in_one_line
+def refit(settings: Settings) -> dict[str, Any]:
     encoder = load_encoder(settings.models.encoder)
-    with connect(settings.warehouse.path) as con:
+    with warehouse(settings) as con:
         return refit_topics(con, settings, encoder)
 
 
 @flow(name="refit-topics")
-def refit_topics_flow(settings_path: str = "ecoute.toml") -> dict[str, Any]:
-    """Refit topics on the latest window and map old topics to new ones."""
-    return refit(settings_path)
+@said_in_one_line
+def refit_topics_flow(settings_path: str = "ecoute.toml") -> dict[str, Any] | State:
+    """Refit topics on the latest window and map old topics to new ones; logged in `runs` like `listen`."""
+    settings = load_settings(Path(settings_path))
+    with logged_run(settings, "refit-topics") as log:
+        if log.skipped:
+            return Completed(name="Skipped", message=f"nothing to do: caught up by {log.skipped}")
+        log.stats["refit"] = step(refit, settings)
+        log.status = "completed"
+    return log.stats["refit"]

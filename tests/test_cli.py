@@ -49,6 +49,8 @@ def test_init_then_check(tmp_path: Path) -> None:
     """`ecoute init` writes a file that `ecoute check` accepts."""
     path = tmp_path / "ecoute.toml"
     assert runner.invoke(app, ["init", str(path)]).exit_code == 0
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "mentions.jsonl").touch()  # the export the example settings read
     result = runner.invoke(app, ["check", "--settings", str(path)])
     assert result.exit_code == 0 and "is valid" in result.output
     again = runner.invoke(app, ["init", str(path)])
@@ -101,6 +103,7 @@ def test_check_shows_what_each_brand_is_searched_for(tmp_path: Path) -> None:
     """The user sees the query every post must match and what each API is sent, in its own syntax."""
     path = tmp_path / "ecoute.toml"
     path.write_text(CHECKED)
+    (tmp_path / "m.jsonl").touch()
     result = runner.invoke(app, ["check", "--settings", str(path)])
     assert result.exit_code == 0, result.output
     zelia, norvo = brand_section(result.output, "Zelia"), brand_section(result.output, "Norvo")
@@ -117,12 +120,32 @@ def test_check_says_when_only_the_name_is_searched(tmp_path: Path) -> None:
     """A settings file without terms still works, but nobody is left unaware that "American" is searched."""
     path = tmp_path / "ecoute.toml"
     path.write_text(CHECKED)
+    (tmp_path / "m.jsonl").touch()
     result = runner.invoke(app, ["check", "--settings", str(path)])
     assert result.exit_code == 0, result.output
     american = brand_section(result.output, "American")
     assert 'no terms configured — searching for its name "American" only' in american
     assert "hn (hackernews): searches `American`;" in american
     assert "reddit" not in american  # that source does not listen for this brand
+
+
+def test_check_names_what_this_machine_lacks_and_never_prints_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing export and a missing API key are one line each and exit 1; a key that is set is said set."""
+    monkeypatch.setenv("REDDIT_CLIENT_ID", "my-id-value")
+    monkeypatch.setenv("REDDIT_CLIENT_SECRET", "my-secret-value")
+    monkeypatch.delenv("YOUTUBE_API_KEY", raising=False)
+    path = tmp_path / "ecoute.toml"
+    path.write_text(f'{CHECKED}\n[[sources]]\nname = "yt"\nkind = "youtube"\n')
+    result = runner.invoke(app, ["check", "--settings", str(path)], terminal_width=200)
+    assert result.exit_code == 1, result.output
+    assert "credentials REDDIT_CLIENT_ID set, REDDIT_CLIENT_SECRET set" in result.output
+    assert "my-id-value" not in result.output and "my-secret-value" not in result.output
+    problems = [line for line in result.output.splitlines() if line.startswith("source ")]
+    assert len(problems) == 2, result.output
+    assert problems[0].startswith("source export (file): path: no file at ")
+    assert problems[1].startswith("source yt (youtube): ") and "YOUTUBE_API_KEY" in problems[1]
 
 
 def test_the_readme_shows_what_check_prints(tmp_path: Path) -> None:

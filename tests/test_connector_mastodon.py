@@ -159,7 +159,7 @@ def test_the_same_post_from_two_instances_is_kept_once() -> None:
     """Without this, every toot seen from two instances would count twice in volumes and share of voice."""
     other = copy.deepcopy(payload("tag_zelia_page1.json")[1])  # the complaint, as piaille.fr numbers it
     other["id"] = "115451099887766554"
-    source = MastodonSource(name="masto", kind="mastodon", instances=[SOCIAL, "piaille.fr"])
+    source = MastodonSource(name="masto", kind="mastodon", instances=[SOCIAL, "https://piaille.fr"])
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.host == "piaille.fr":
@@ -175,7 +175,7 @@ def test_the_same_post_from_two_instances_is_kept_once() -> None:
 
 def test_a_dead_instance_fails_alone() -> None:
     """One instance down: the other is read, and the dead one is named on the batch (the source is not lost)."""
-    source = MastodonSource(name="masto", kind="mastodon", instances=["piaille.fr", SOCIAL])
+    source = MastodonSource(name="masto", kind="mastodon", instances=["https://piaille.fr", SOCIAL])
 
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, text="down") if request.url.host == "piaille.fr" else mastodon(request)

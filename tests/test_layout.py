@@ -328,7 +328,7 @@ def test_wheel_installs_one_top_level_name(tmp_path: Path) -> None:
 
 
 def test_prefect_entrypoints_resolve() -> None:
-    """Every deployment in prefect.yaml names a flow that loads from its file (a worker does just this)."""
+    """Every deployment in prefect.yaml names a flow that loads from the installed package (a worker does just this)."""
     yaml = pytest.importorskip("yaml")
     from prefect.flows import load_flow_from_entrypoint  # late: prefect is slow to import, only this test needs it
 
@@ -336,5 +336,5 @@ def test_prefect_entrypoints_resolve() -> None:
     assert deployments
     for deployment in deployments:
         entrypoint = deployment["entrypoint"]
-        flow = load_flow_from_entrypoint(str(ROOT / entrypoint.partition(":")[0]) + ":" + entrypoint.partition(":")[2])
+        flow = load_flow_from_entrypoint(entrypoint)
         assert flow.name, entrypoint

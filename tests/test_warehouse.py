@@ -1,10 +1,7 @@
-"""The warehouse: recorded migrations, idempotent loads, a clear error on a held lock, the brands' languages."""
+"""The warehouse: recorded migrations, idempotent loads, the brands' languages (sharing: test_sharing.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +15,7 @@ from ecoute.core.settings import Brand
 from ecoute.pipeline import sync_brands
 from ecoute.warehouse.connection import connect, run
 from ecoute.warehouse.dictionary import undocumented
-from ecoute.warehouse.errors import MigrationError, WarehouseLocked
+from ecoute.warehouse.errors import MigrationError
 from ecoute.warehouse.load import insert_frame, quarantine, upsert_mentions
 from ecoute.warehouse.migrate import Migration, migrate
 
@@ -123,25 +120,6 @@ def test_every_column_analysts_see_is_documented(warehouse_path: Path) -> None:
     """The data dictionary covers every table and view column."""
     with connect(warehouse_path) as con:
         assert undocumented(con) == []
-
-
-def test_a_held_warehouse_is_a_clear_error(warehouse_path: Path) -> None:
-    """A second process gets WarehouseLocked, not a raw DuckDB IOException."""
-    with connect(warehouse_path):
-        pass
-    script = (
-        f"import duckdb, time; c = duckdb.connect({str(warehouse_path)!r}); print('held', flush=True); time.sleep(30)"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        started = time.monotonic()
-        with pytest.raises(WarehouseLocked, match="in use by another process"), connect(warehouse_path):
-            pass
-        assert time.monotonic() - started < 10
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_undetermined_language_counts_for_a_brand_with_languages(warehouse_path: Path) -> None:

@@ -1,8 +1,9 @@
-"""Opening the warehouse: one writer per DuckDB file, a clear error when it is held."""
+"""Opening the warehouse's DuckDB file, and running its named SQL files."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -28,27 +29,46 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None
     return con.execute(sql(name), params or {})
 
 
-@contextmanager
-def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the DuckDB file (creating its folder), apply pending migrations, build the marts.
+def open_file(path: Path, *, read_only: bool = False, wait_seconds: float = 0) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file, waiting up to `wait_seconds` while another process holds it.
 
-    DuckDB lets one process write a file at a time; a second process gets an IOException
-    that we turn into `WarehouseLocked`, which says which file and what to do.
+    Between ecoute's own processes the writer lock (`ecoute.warehouse.sharing`) already
+    decides who writes; a conflict here is a process that opened the file itself (a notebook
+    pointed at the warehouse instead of its `.read.duckdb` copy), which the message names.
     """
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as error:
-        if re.search(r"lock", str(error), re.IGNORECASE):
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            holder = _LOCK_HOLDER.search(str(error))
+            if holder is None and "lock" not in str(error).lower():
+                raise
+            if time.monotonic() < deadline:
+                time.sleep(0.5)
+                continue
+            who = f"{holder['program']} (PID {holder['pid']})" if holder else "another process"
             raise WarehouseLocked(
-                f"{path} is in use by another process (DuckDB allows one writer). "
-                "Wait for the running flow to finish, or stop it, then retry."
+                f"{path} is held open by {who}; waited {wait_seconds:.0f} s. A tool or notebook that opened the "
+                f"warehouse file itself locks runs out: have it open {path.stem}.read{path.suffix} instead "
+                "(`ecoute.warehouse.sharing.read_connection`), or close it, then retry."
             ) from error
-        raise
+
+
+# DuckDB says: Conflicting lock is held in /usr/bin/python3.11 (PID 1234) by user root.
+_LOCK_HOLDER = re.compile(r"lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+@contextmanager
+def connect(path: Path, *, wait_seconds: float = 0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for writing (creating its folder), apply pending migrations.
+
+    Hold the writer lock around it (`sharing.hold_writer`); readers use `sharing.reading`.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = open_file(path, wait_seconds=wait_seconds)
     try:
-        if not read_only:
-            migrate(con)
+        migrate(con)
         yield con
     finally:
         con.close()

@@ -8,7 +8,15 @@ class WarehouseError(EcouteError):
 
 
 class WarehouseLocked(WarehouseError):
-    """Another process holds the DuckDB file."""
+    """Another process holds the DuckDB file open (a tool outside ecoute's own locking)."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another ecoute run holds the writer lock past the wait."""
+
+
+class WarehouseMissing(WarehouseError):
+    """There is no warehouse (or no readable copy of it) yet."""
 
 
 class MigrationError(WarehouseError):

@@ -17,15 +17,18 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ecoute.cli.common import SettingsOption, console, err, friendly
+from ecoute.cli.common import SettingsOption, Verbosity, console, err, friendly
 from ecoute.cli.tools import bench_app, train_app
 from ecoute.connectors import KINDS
 from ecoute.connectors.base import planned_searches
+from ecoute.connectors.readiness import credentials, readiness_problems
+from ecoute.core.deployments import deployments_beside, load_deployments
 from ecoute.core.errors import EcouteError, RunFailed
 from ecoute.core.settings import Brand, load_settings
 from ecoute.core.source_settings import Source
 from ecoute.warehouse.connection import connect
 from ecoute.warehouse.connection import run as run_sql
+from ecoute.warehouse.sharing import current_writer, hold_writer, reading
 
 # Prefect's local server: no analytics (no network here) and a start-up timeout that the
 # first run's migrations fit in. Set before Prefect is imported; the user's values win.
@@ -38,6 +41,24 @@ app.add_typer(train_app, name="train")
 app.add_typer(bench_app, name="bench")
 
 
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show tracebacks and Prefect's debug log on errors.")
+    ] = False,
+) -> None:
+    """ecoute: hear what people say about your brand, and what changed."""
+    if verbose:
+        Verbosity.tracebacks = True
+        os.environ["PREFECT_LOGGING_LEVEL"] = "DEBUG"  # read when Prefect is imported, which comes later
+
+
+DeploymentsOption = Annotated[
+    Path | None,
+    typer.Option("--deployments", help="Deployments file (default: prefect.yaml beside the settings file)."),
+]
+
+
 def _template(name: str) -> str:
     return (resources.files("ecoute") / "templates" / name).read_text(encoding="utf-8")
 
@@ -48,14 +69,20 @@ def init(
     path: Annotated[Path, typer.Argument(help="Where to write the settings file.")] = Path("ecoute.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented example settings file.
+    """Write a commented example settings file, and prefect.yaml (the flows' schedules) beside it.
 
     Example: ecoute init ecoute.toml
     """
-    if path.exists() and not force:
-        raise EcouteError(f"{path} exists; pass --force to overwrite it")
+    deployments = deployments_beside(path)
+    for target in (path, deployments):
+        if target.exists() and not force:
+            raise EcouteError(f"{target} exists; pass --force to overwrite it")
     path.write_text(_template("ecoute.example.toml"), encoding="utf-8")
-    console.print(f"Wrote {escape(str(path))}. Edit the brands and sources, then run [bold]ecoute check[/].")
+    deployments.write_text(_template("prefect.yaml"), encoding="utf-8")
+    console.print(
+        f"Wrote {escape(str(path))} and {escape(str(deployments))} (when the flows run). "
+        "Edit the brands and sources, then run [bold]ecoute check[/]."
+    )
 
 
 def _search_line(source: Source, brand: Brand) -> str | None:
@@ -80,7 +107,7 @@ def _search_line(source: Source, brand: Brand) -> str | None:
 
 @app.command()
 @friendly
-def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
+def check(settings: SettingsOption = Path("ecoute.toml"), deployments: DeploymentsOption = None) -> None:
     """Validate the settings file and show what each brand is searched for, source by source.
 
     Each brand's query (its terms ORed, or its `query`; its name alone, said loudly, when it has
@@ -103,8 +130,27 @@ def check(settings: SettingsOption = Path("ecoute.toml")) -> None:
             if brand in loaded.brands_for(source) and (line := _search_line(source, brand)):
                 console.print(f"    {line}", markup=False, highlight=False)
     for source in loaded.sources:
-        console.print(f"  source {source.name} ({source.kind})", markup=False)
+        needed = ", ".join(str(credential) for credential in credentials(source)) or "none needed"
+        console.print(f"  source {source.name} ({source.kind}): credentials {needed}", markup=False, highlight=False)
     console.print(f"  warehouse {loaded.warehouse.path}", markup=False)
+    _show_deployments(deployments or deployments_beside(settings), given=deployments is not None)
+    _exit_on_failures([str(problem) for problem in readiness_problems(loaded)])
+
+
+def _show_deployments(path: Path, *, given: bool) -> None:
+    """Each deployment with its schedules, time zones and concurrency limit; a bad file is an error."""
+    if not path.exists() and not given:
+        console.print(f"  no {path.name} beside the settings: `ecoute run` works, deployments need one", markup=False)
+        return
+    for item in load_deployments(path):
+        when = "; ".join(f"{s.cron} ({s.timezone}){'' if s.active else ' paused'}" for s in item.schedules)
+        limit = item.concurrency_limit
+        console.print(
+            f"  deployment {item.name} ({item.entrypoint}): {when or 'no schedule'}; "
+            f"concurrency limit {limit.limit} ({limit.collision_strategy})",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _run_listen(settings: Path, sources: list[str] | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -132,7 +178,7 @@ def _exit_on_failures(failures: list[str]) -> None:
 
 
 def _print_counts(warehouse_path: Path) -> None:
-    with connect(warehouse_path) as con:
+    with reading(warehouse_path) as con:
         rows = run_sql(con, "table_counts").fetchall()
     table = Table("table", "rows")
     for name, count in rows:
@@ -231,7 +277,7 @@ def report(
 
     loaded = load_settings(settings)
     brands = [loaded.brand(brand)] if brand else loaded.brands
-    with connect(loaded.warehouse.path) as con:
+    with reading(loaded.warehouse.path) as con:  # a run may be writing: read its last published copy
         period = pipeline.report_period(con, loaded.reports.period_days)
         if period is None:
             raise EcouteError("the warehouse has no mentions yet; run `ecoute run` first")
@@ -262,7 +308,7 @@ def quarantine(
     Example: ecoute quarantine --source demo
     """
     loaded = load_settings(settings)
-    with connect(loaded.warehouse.path) as con:
+    with reading(loaded.warehouse.path) as con:
         rows = run_sql(con, "list_quarantine", {"source": source, "limit": limit}).fetchall()
     if not rows:
         console.print("quarantine is empty")
@@ -284,7 +330,10 @@ def status(
     Example: ecoute status --runs 10
     """
     path = load_settings(settings).warehouse.path
-    with connect(path) as con:
+    writer = current_writer(path)
+    if writer:
+        console.print(Text(f"running now: {writer}", style="bold"))
+    with reading(path) as con:  # the copy the last run published: a run writing now is not waited for
         rows = run_sql(con, "last_runs", {"limit": runs}).fetchall()
     table = Table("started (UTC)", "flow", "status", "took", "failed")
     for _, flow, started, finished, state, failed in rows:
@@ -293,7 +342,8 @@ def status(
         table.add_row(
             f"{started:%Y-%m-%d %H:%M}",
             flow,
-            state,
+            # nothing holds the writer lock, so this run is not going on: it was killed
+            "interrupted" if state == "running" and writer is None else state,
             took,
             Text("\n".join(f"{name}: {reason}" for name, reason in failures.items()) or "-"),
         )
@@ -303,28 +353,42 @@ def status(
 
 @app.command()
 @friendly
-def serve(settings: SettingsOption = Path("ecoute.toml")) -> None:
-    """Serve the listen flow on the schedule from the settings file (needs a Prefect server: PREFECT_API_URL).
+def serve(settings: SettingsOption = Path("ecoute.toml"), deployments: DeploymentsOption = None) -> None:
+    """Serve every deployment of prefect.yaml (listen, refit-topics) on its schedule, in this process.
+
+    The same file `prefect deploy --all` reads: one place says when runs happen. Needs a Prefect
+    server (PREFECT_API_URL); runs until stopped.
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api ecoute serve --settings ecoute.toml
     """
-    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
-    from prefect.schedules import Cron
-
-    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
-    from ecoute.flows.listen import listen
-
-    loaded = load_settings(settings)
+    load_settings(settings)  # a bad file is one clear message before Prefect starts
+    declared = load_deployments(deployments or deployments_beside(settings))
     if not os.environ.get("PREFECT_API_URL"):
         raise EcouteError(
             "schedules need a running Prefect server: start one with "
             "`prefect server start -b --host 127.0.0.1 --port 4200` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
-    listen.serve(
-        name="listen",
-        schedules=[Cron(loaded.schedule.cron, timezone=loaded.schedule.timezone)],
-        parameters={"settings_path": str(settings.resolve())},
-    )
+    # late: prefect, torch and polars load only for the commands that need them (ecoute --help stays fast)
+    from prefect import serve as serve_all
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.schedules import Cron
+    from prefect.utilities.importtools import import_object
+
+    served = [
+        import_object(item.entrypoint).to_deployment(
+            name=item.name,
+            description=item.description,
+            schedules=[Cron(s.cron, timezone=s.timezone, active=s.active) for s in item.schedules],
+            # the flows run in this process: the settings are the ones given here, wherever it was started
+            parameters={**item.parameters, "settings_path": str(settings.resolve())},
+            concurrency_limit=ConcurrencyLimitConfig(
+                limit=item.concurrency_limit.limit,
+                collision_strategy=ConcurrencyLimitStrategy(item.concurrency_limit.collision_strategy),
+            ),
+        )
+        for item in declared
+    ]
+    serve_all(*served)
 
 
 @app.command()
@@ -376,16 +440,18 @@ def collect(
     if chosen is None:
         raise EcouteError(f"unknown source {source!r}; configured: {[s.name for s in loaded.sources]}")
     brands = [loaded.brand(brand)] if brand else loaded.brands_for(chosen)
-    with connect(loaded.warehouse.path) as con:
-        marks = pipeline.read_watermarks(con, chosen.name, brands)
-    if since:
-        marks = dict.fromkeys(marks, datetime.fromisoformat(since))
-    collected = pipeline.collect_source(loaded, chosen, since=marks, brands=brands)
-    if collected.error:
-        raise EcouteError(f"{chosen.name} failed: {collected.error}")
-    with connect(loaded.warehouse.path) as con:
-        pipeline.sync_brands(con, loaded.brands)
-        result, quarantined = pipeline.load_batch(con, collected)
+    path, wait = loaded.warehouse.path, loaded.warehouse.wait_seconds
+    with hold_writer(path, what=f"ecoute collect --source {chosen.name}", wait_seconds=wait):
+        with connect(path, wait_seconds=wait) as con:
+            marks = pipeline.read_watermarks(con, chosen.name, brands)
+        if since:
+            marks = dict.fromkeys(marks, datetime.fromisoformat(since))
+        collected = pipeline.collect_source(loaded, chosen, since=marks, brands=brands)
+        if collected.error:
+            raise EcouteError(f"{chosen.name} failed: {collected.error}")
+        with connect(path, wait_seconds=wait) as con:
+            pipeline.sync_brands(con, loaded.brands)
+            result, quarantined = pipeline.load_batch(con, collected)
     console.print(
         f"{chosen.name}: {result.received} mentions, {result.inserted} new, {quarantined} quarantined, "
         f"{collected.off_query} off-query, {collected.requests} requests",

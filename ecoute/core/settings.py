@@ -9,12 +9,9 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ecoute.core.delivery_settings import Delivery
@@ -111,6 +108,11 @@ class Brand(_Strict):
 
 class Warehouse(_Strict):
     path: Path = Field(default=Path("ecoute-data/ecoute.duckdb"), description="DuckDB file.")
+    wait_seconds: float = Field(
+        default=600,
+        ge=0,
+        description="How long a run waits for another run (or a tool holding the file) before failing.",
+    )
 
 
 class Models(_Strict):
@@ -155,43 +157,6 @@ class Collection(_Strict):
     )
 
 
-CRON_ALIASES = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
-
-
-class Schedule(_Strict):
-    cron: str = Field(default="0 6 * * *", description="When `listen` runs (cron).")
-    timezone: str = Field(default="Europe/Paris", description="Time zone of the cron expression.")
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, cron: str) -> str:
-        # cronsim parses the five fields; the @-aliases Prefect's schedules also take are read as what they stand for
-        try:
-            CronSim(CRON_ALIASES.get(cron.strip().lower(), cron), datetime(2026, 1, 1))
-        except CronSimError as error:
-            raise ValueError(
-                f"{cron!r} is not a cron expression ({error}); e.g. '0 6 * * *' (06:00 every day)"
-            ) from None
-        return cron
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{name!r} is not a time zone name; e.g. 'Europe/Paris', 'UTC'") from None
-        return name
-
-
 class Settings(_Strict):
     brands: list[Brand] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
@@ -200,8 +165,17 @@ class Settings(_Strict):
     models: Models = Field(default_factory=Models)
     detection: Detection = Field(default_factory=Detection)
     reports: Reports = Field(default_factory=Reports)
-    schedule: Schedule = Field(default_factory=Schedule)
     delivery: Delivery = Field(default_factory=Delivery, description="Where reports and alerts are sent.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schedule_lives_in_the_deployments_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "schedule" in data:
+            raise ValueError(
+                "[schedule] is read from prefect.yaml now, beside this file (`ecoute init` writes one): "
+                "move its cron and time zone there and delete it here, so that one file says when runs happen"
+            )
+        return data
 
     @property
     def brand_terms(self) -> list[str]:
@@ -246,13 +220,25 @@ class Settings(_Strict):
         return [b for b in self.brands if not source.brands or b.name in source.brands]
 
 
-def _describe(error: ValidationError) -> str:
+def _source_name(data: dict[str, Any], loc: tuple[int | str, ...]) -> str | None:
+    """The name the user gave the source a problem is in (`sources[2]` alone is hard to find in a file)."""
+    sources = data.get("sources")
+    if len(loc) < 2 or loc[0] != "sources" or not isinstance(loc[1], int) or not isinstance(sources, list):
+        return None
+    source = sources[loc[1]] if loc[1] < len(sources) else None
+    name = source.get("name") if isinstance(source, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def describe_problems(error: ValidationError, data: dict[str, Any]) -> str:
+    """One line per problem, `key: message`, naming the source a problem is in."""
     lines = []
     for problem in error.errors():
         key = ".".join(str(part) if not isinstance(part, int) else f"[{part}]" for part in problem["loc"])
         key = key.replace(".[", "[") or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
-        lines.append(f"  {key}: {message}")
+        source = _source_name(data, problem["loc"])
+        lines.append(f"  {key}: {message}" + (f" (source {source!r})" if source else ""))
     return "\n".join(lines)
 
 
@@ -261,7 +247,7 @@ def parse_settings(data: dict[str, Any], *, base_dir: Path | None = None, origin
     try:
         settings = Settings.model_validate(data)
     except ValidationError as error:
-        raise SettingsError(f"{origin} is invalid:\n{_describe(error)}") from None
+        raise SettingsError(f"{origin} is invalid:\n{describe_problems(error, data)}") from None
     if base_dir is None:
         return settings
     return _anchor_paths(settings, base_dir)

@@ -8,10 +8,45 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 SOURCE_NAME = r"^[a-z0-9][a-z0-9_.-]*$"
+WEB_SCHEMES = ("http", "https")
+
+
+def _is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in WEB_SCHEMES and bool(parts.hostname) and url == url.strip()
+    except ValueError:  # an unclosed [IPv6] bracket, a port that is not a number
+        return False
+
+
+def _web_url(url: str) -> str:
+    """`url` as written, when it is absolute http(s) with a host: connectors join paths onto it as
+    text, so "mastodon.social" or "ftp://x" would otherwise fail only at run time, far from the file."""
+    if _is_web_url(url):
+        return url
+    scheme, found, rest = url.strip().partition("://")
+    if url != url.strip():
+        reason, example = "spaces around it", url.strip()
+    elif not found and url.lower().startswith(("http:", "https:")):
+        reason, example = "no // after the scheme", ""
+    elif not found:
+        reason, example = "no scheme", f"https://{url}"
+    elif scheme.lower() not in WEB_SCHEMES:
+        reason, example = f"scheme {scheme!r}", f"https://{rest}"
+    else:
+        reason, example = "no host name", ""
+    # the value put right when that is plain (a bare host name), else a URL of the same shape
+    example = example if _is_web_url(example) else "https://example.com"
+    raise ValueError(f"{url!r} is not an http(s) URL ({reason}); e.g. {example!r}")
+
+
+WebUrl = Annotated[str, AfterValidator(_web_url)]
+"""An absolute http:// or https:// URL, kept as written."""
 
 
 class _Strict(BaseModel):
@@ -64,9 +99,9 @@ class FileSource(SourceBase):
 
 class RssSource(SourceBase):
     kind: Literal["rss"]
-    feeds: list[str] = Field(default_factory=list, description="RSS or Atom feed URLs.")
+    feeds: list[WebUrl] = Field(default_factory=list, description="RSS or Atom feed URLs.")
     news_search: bool = Field(default=False, description="Also read a news-search feed built from the brand query.")
-    news_search_url: str = Field(
+    news_search_url: WebUrl = Field(
         default="https://news.google.com/rss/search", description="News-search feed endpoint (takes q, hl, gl, ceid)."
     )
     news_language: str = Field(default="fr", description="Language of the news search (hl).")
@@ -82,7 +117,7 @@ class RssSource(SourceBase):
 class HackerNewsSource(SourceBase):
     kind: Literal["hackernews"]
     tags: list[Literal["story", "comment"]] = Field(default=["story", "comment"], description="What to search.")
-    base_url: str = Field(default="https://hn.algolia.com/api/v1", description="Algolia HN Search API.")
+    base_url: WebUrl = Field(default="https://hn.algolia.com/api/v1", description="Algolia HN Search API.")
 
 
 class RedditSource(SourceBase):
@@ -94,32 +129,32 @@ class RedditSource(SourceBase):
         default_factory=list, description="Restrict to these subreddits; empty = all of Reddit."
     )
     include_comments: bool = Field(default=True, description="Also search comments.")
-    base_url: str = Field(default="https://www.reddit.com", description="Public listing host (no credentials).")
-    oauth_url: str = Field(
+    base_url: WebUrl = Field(default="https://www.reddit.com", description="Public listing host (no credentials).")
+    oauth_url: WebUrl = Field(
         default="https://oauth.reddit.com", description="API host when REDDIT_CLIENT_ID/SECRET are set."
     )
-    token_url: str = Field(default="https://www.reddit.com/api/v1/access_token", description="OAuth token endpoint.")
+    token_url: WebUrl = Field(default="https://www.reddit.com/api/v1/access_token", description="OAuth token endpoint.")
 
 
 class MastodonSource(SourceBase):
     kind: Literal["mastodon"]
-    instances: list[str] = Field(min_length=1, description="Instance base URLs, e.g. https://mastodon.social.")
+    instances: list[WebUrl] = Field(min_length=1, description="Instance base URLs, e.g. https://mastodon.social.")
     hashtags: list[str] = Field(default_factory=list, description="Hashtags to follow; default: from the brand query.")
 
 
 class BlueskySource(SourceBase):
     kind: Literal["bluesky"]
-    appview: str = Field(
+    appview: WebUrl = Field(
         default="https://public.api.bsky.app", description="AppView serving app.bsky.feed.searchPosts."
     )
-    pds: str = Field(
+    pds: WebUrl = Field(
         default="https://bsky.social", description="Where BLUESKY_HANDLE/BLUESKY_APP_PASSWORD sign in, if set."
     )
 
 
 class YouTubeSource(SourceBase):
     kind: Literal["youtube"]
-    base_url: str = Field(default="https://www.googleapis.com/youtube/v3", description="YouTube Data API v3.")
+    base_url: WebUrl = Field(default="https://www.googleapis.com/youtube/v3", description="YouTube Data API v3.")
     max_videos: int = Field(default=10, ge=1, le=50, description="Videos matching the query whose comments are read.")
 
 
@@ -132,12 +167,14 @@ class AppStoreSource(SourceBase):
     kind: Literal["appstore"]
     apps: list[App] = Field(min_length=1, description="Apps whose reviews to read.")
     countries: list[str] = Field(default_factory=lambda: ["fr", "us"], description="Storefronts (ISO country codes).")
-    base_url: str = Field(default="https://itunes.apple.com", description="Apple's public customer-reviews feed host.")
+    base_url: WebUrl = Field(
+        default="https://itunes.apple.com", description="Apple's public customer-reviews feed host."
+    )
     default_match_query: ClassVar[bool] = False
 
 
 class WebPage(_Strict):
-    url: str = Field(description="Page to read.")
+    url: WebUrl = Field(description="Page to read (http or https).")
     item: str = Field(description="CSS selector of one post or review on the page.")
     text: str = Field(description="CSS selector of the text, inside an item.")
     id: str | None = Field(

@@ -24,13 +24,14 @@ from ecoute.pipeline.enrich import (
     pending_count,
     preferred_languages,
 )
-from ecoute.pipeline.runs import finish_run, report_period, run_failures, start_run
+from ecoute.pipeline.runs import caught_up_by, finish_run, report_period, run_failures, skip_run, start_run
 
 __all__ = [
     "WATERMARK_OVERLAP",
     "Collected",
     "PerBrandSentiment",
     "Progress",
+    "caught_up_by",
     "collect_source",
     "enrich_pending",
     "enrichment_frames",
@@ -45,6 +46,7 @@ __all__ = [
     "report_period",
     "run_failures",
     "save_watermarks",
+    "skip_run",
     "start_run",
     "sync_brands",
 ]

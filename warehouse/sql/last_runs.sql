@@ -1,5 +1,5 @@
--- The latest runs, newest first, with what failed in each (for `ecoute status`). A run still
--- 'running' long after it started was killed before it could say how it ended.
+-- The latest runs, newest first, with what failed in each (for `ecoute status`). A killed run
+-- reads 'running' until the next run marks it 'interrupted'.
 SELECT
     run_id,
     flow,
