@@ -66,14 +66,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Runs
     from ecoute.flows.listen import listen
 
     root = tmp_path_factory.mktemp("all-sources")
-    (root / "exports").mkdir()
-    (root / "exports" / "mentions.jsonl").write_text("".join(json.dumps(row) + "\n" for row in EXPORT))
     with pytest.MonkeyPatch.context() as env, replay_server() as replay:
         for name in [n for n in os.environ if n.startswith(CREDENTIALS)]:
             env.delenv(name)
         env.setenv("YOUTUBE_API_KEY", API_KEY)
-        settings_path = root / "ecoute.toml"
-        settings_path.write_text(SETTINGS.read_text(encoding="utf-8").replace("{replay}", replay.url))
+        settings_path = project(root, replay.url)
         warehouse = load_settings(settings_path).warehouse.path
         first = listen(settings_path=str(settings_path))
         after_first, asked_first = table_counts(warehouse), list(replay.requests)
@@ -83,16 +80,28 @@ def runs(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Runs
     return Runs(warehouse, first, second, (after_first, table_counts(warehouse)), (asked_first, asked_second))
 
 
-def test_the_settings_file_validates() -> None:
+def project(root: Path, replay_url: str = "http://127.0.0.1:9") -> Path:
+    """The settings with `{replay}` said, and the export they read, in `root`."""
+    (root / "exports").mkdir(exist_ok=True)
+    (root / "exports" / "mentions.jsonl").write_text("".join(json.dumps(row) + "\n" for row in EXPORT))
+    settings_path = root / "ecoute.toml"
+    settings_path.write_text(SETTINGS.read_text(encoding="utf-8").replace("{replay}", replay_url))
+    return settings_path
+
+
+def test_the_settings_file_validates(tmp_path: Path) -> None:
     """The shipped file is valid and declares one source of each of the nine kinds."""
-    settings = load_settings(SETTINGS)
+    settings = load_settings(project(tmp_path))
     assert sorted(s.kind for s in settings.sources) == sorted(KINDS)
     assert [b.name for b in settings.brands] == ["Zelia", "Norvo"]
 
 
-def test_check_command_accepts_the_file() -> None:
-    """`ecoute check --settings` on the file succeeds and names every source."""
-    result = runner.invoke(app, ["check", "--settings", str(SETTINGS)])
+def test_check_command_accepts_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ecoute check --settings` on the file succeeds, with the credentials the sources need, and names every
+    source."""
+    for name in ("YOUTUBE_API_KEY", "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"):
+        monkeypatch.setenv(name, "set-for-the-test")
+    result = runner.invoke(app, ["check", "--settings", str(project(tmp_path))], terminal_width=200)
     assert result.exit_code == 0, result.output
     for kind in KINDS:
         assert f"source {kind} ({kind})" in result.output

@@ -12,9 +12,10 @@ read-only, locks the writer out. So readers never open the file a run writes:
   read-only: a reader that already has the old copy open keeps reading it, a new one gets
   the new copy, and the writer never waits for either.
 
-A copy of the whole file per run is the price (measured by `ecoute bench sharing`); it buys
-readers the full SQL surface (views, marts, dictionary) exactly as the writer left it, which a
-Parquet export would not.
+A copy of the whole file per run is the price: 25 ms for the demo's 19.7 MB warehouse (5,722
+mentions, about 3.4 KB each with embeddings), so seconds at a million mentions, against runs
+of minutes. It buys readers the full SQL surface (views, marts, dictionary) exactly as the
+writer left it, which a Parquet export would not, and no reader ever waits.
 """
 
 from __future__ import annotations
