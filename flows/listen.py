@@ -73,6 +73,7 @@ def enrich(settings: Settings) -> dict[str, Any]:
             return {"enriched": 0}
         enricher = pipeline.load_enricher(settings)
         per_brand = pipeline.load_per_brand_sentiment(settings, enricher)
+        relevance = pipeline.load_match_relevance(settings, enricher)
         started = time.perf_counter()
         logger.info("enriching %d mentions with %s", total, enricher.identities)
         if sys.stderr.isatty():
@@ -86,6 +87,7 @@ def enrich(settings: Settings) -> dict[str, Any]:
                     batch_size=settings.models.batch_size,
                     progress=lambda n: bar.advance(job, n),
                     per_brand=per_brand,
+                    relevance=relevance,
                 )
         else:
             seen = 0
@@ -96,7 +98,12 @@ def enrich(settings: Settings) -> dict[str, Any]:
                 logger.info("enriched %d/%d", seen, total)
 
             done = pipeline.enrich_pending(
-                con, enricher, batch_size=settings.models.batch_size, progress=report, per_brand=per_brand
+                con,
+                enricher,
+                batch_size=settings.models.batch_size,
+                progress=report,
+                per_brand=per_brand,
+                relevance=relevance,
             )
     seconds = time.perf_counter() - started
     return {

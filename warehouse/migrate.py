@@ -22,6 +22,7 @@ _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 MARTS = (
     "mentions_enriched",
     "brand_mentions",
+    "off_topic_matches",
     "counted_mentions",
     "daily_brand_metrics",
     "topic_daily",

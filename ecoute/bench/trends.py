@@ -181,7 +181,10 @@ def run_corpus(spec: CorpusSpec, folder: Path, *, scale: float, enricher: Any) -
             pipeline.load_batch(con, collected)
         began = time.perf_counter()
         per_brand = pipeline.load_per_brand_sentiment(settings, enricher)
-        pipeline.enrich_pending(con, enricher, batch_size=settings.models.batch_size, per_brand=per_brand)
+        relevance = pipeline.load_match_relevance(settings, enricher)
+        pipeline.enrich_pending(
+            con, enricher, batch_size=settings.models.batch_size, per_brand=per_brand, relevance=relevance
+        )
         enrich_seconds = time.perf_counter() - began
         update_topics(con, settings, enricher.encoder)
         findings = detect(con, settings.brands, settings.detection)

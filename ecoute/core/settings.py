@@ -53,6 +53,13 @@ class Brand(_Strict):
         description='What the brand is, in a few words, any language ("neobank: mobile banking app, payment card, '
         'savings"): the relevance score compares each post with it to flag matches about something else.',
     )
+    relevance_threshold: float = Field(
+        default=0.05,  # models.relevance.STORED_THRESHOLD: keeps every relevant post of the tuning split
+        ge=0,
+        le=1,
+        description="A match the relevance model scores under this is set aside: counted nowhere, listed in "
+        "the off_topic_matches view. 0 counts every match.",
+    )
 
     @field_validator("terms")
     @classmethod

@@ -15,11 +15,13 @@ from ecoute.pipeline.collect import (
     sync_brands,
 )
 from ecoute.pipeline.enrich import (
+    MatchRelevance,
     PerBrandSentiment,
     Progress,
     enrich_pending,
     enrichment_frames,
     load_enricher,
+    load_match_relevance,
     load_per_brand_sentiment,
     pending_count,
     preferred_languages,
@@ -29,6 +31,7 @@ from ecoute.pipeline.runs import caught_up_by, finish_run, report_period, run_fa
 __all__ = [
     "WATERMARK_OVERLAP",
     "Collected",
+    "MatchRelevance",
     "PerBrandSentiment",
     "Progress",
     "caught_up_by",
@@ -39,6 +42,7 @@ __all__ = [
     "key_file",
     "load_batch",
     "load_enricher",
+    "load_match_relevance",
     "load_per_brand_sentiment",
     "pending_count",
     "preferred_languages",

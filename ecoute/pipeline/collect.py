@@ -139,12 +139,14 @@ def sync_brands(con: duckdb.DuckDBPyConnection, brands: Sequence[Brand]) -> None
             "terms": [b.all_terms for b in brands],
             "competitors": [b.competitors for b in brands],
             "languages": [b.languages for b in brands],
+            "relevance_threshold": [b.relevance_threshold for b in brands],
         },
         schema={
             "brand": pl.String,
             "terms": pl.List(pl.String),
             "competitors": pl.List(pl.String),
             "languages": pl.List(pl.String),
+            "relevance_threshold": pl.Float64,
         },
     )
     insert_frame(con, "sync_brand_settings", "incoming_brands", frame)

@@ -15,6 +15,7 @@ from ecoute.models.brand_sentiment import BrandSentiment, BrandTerms
 from ecoute.models.contracts import sentiment_scores
 from ecoute.models.duplicates import INDEX_WINDOW, DuplicateGrouper
 from ecoute.models.enrich import EnrichedBatch, Enricher
+from ecoute.models.relevance import BrandProfile, RelevanceScorer
 from ecoute.warehouse.connection import run
 from ecoute.warehouse.load import insert_frame
 from ecoute.warehouse.transaction import transaction
@@ -90,6 +91,59 @@ class PerBrandSentiment:
         )
 
 
+class MatchRelevance:
+    """Whether each (mention, brand) keyword match is about the brand (``brand_relevance``).
+
+    Scored on the embeddings enrichment just made (brand words masked): no second encoder
+    pass. One row per mention matched to one brand (a post naming several is a comparison,
+    kept); the marts set aside the matches under their brand's ``relevance_threshold``.
+    """
+
+    def __init__(self, scorer: RelevanceScorer, profiles: Mapping[str, BrandProfile]) -> None:
+        self.scorer = scorer
+        self.profiles = profiles
+
+    def frame(
+        self, ids: Sequence[str], texts: Sequence[str], brands: Sequence[Sequence[str]], result: EnrichedBatch
+    ) -> pl.DataFrame:
+        # a post naming two configured brands compares them (they are rivals by configuration): it
+        # is about them, and with both names masked the scorer could not tell, so it is not scored
+        pairs = [(i, named[0]) for i, named in enumerate(brands) if len(named) == 1 and named[0] in self.profiles]
+        rows = [i for i, _ in pairs]
+        scores = (
+            self.scorer.score_pairs(
+                [texts[i] for i in rows], [self.profiles[b] for _, b in pairs], result.embeddings[rows]
+            )
+            if pairs
+            else np.zeros(0, dtype=np.float32)
+        )
+        return pl.DataFrame(
+            {
+                "mention_id": [ids[i] for i in rows],
+                "brand": [b for _, b in pairs],
+                "score": scores.astype(np.float64),
+                "model": self.scorer.identity,
+                "scored_at": _now(),
+            },
+            schema={
+                "mention_id": pl.String,
+                "brand": pl.String,
+                "score": pl.Float64,
+                "model": pl.String,
+                "scored_at": pl.Datetime("us"),
+            },
+        )
+
+
+def load_match_relevance(settings: Settings, enricher: Enricher) -> MatchRelevance:
+    """The relevance scorer on the enricher's own encoder, told what each brand is and how it is named."""
+    profiles = {
+        b.name: BrandProfile(b.name, about=b.about, terms=tuple(b.all_terms), handles=tuple(b.handles))
+        for b in settings.brands
+    }
+    return MatchRelevance(RelevanceScorer.for_stored_embeddings(enricher.encoder), profiles)
+
+
 def load_per_brand_sentiment(settings: Settings, enricher: Enricher) -> PerBrandSentiment:
     """Per-brand sentiment on the enricher's own sentiment model, told every brand's terms."""
     return PerBrandSentiment(BrandSentiment(enricher.sentiment), {b.name: b.all_terms for b in settings.brands})
@@ -145,9 +199,11 @@ def enrich_pending(
     batch_size: int,
     progress: Progress | None = None,
     per_brand: PerBrandSentiment | None = None,
+    relevance: MatchRelevance | None = None,
 ) -> int:
     """Enrich every mention that has no enrichment yet, batch by batch; returns how many.
-    With ``per_brand``, posts naming several brands also get the sentiment toward each."""
+    With ``per_brand``, posts naming several brands also get the sentiment toward each; with
+    ``relevance``, each (mention, brand) match gets its relevance score."""
     done = 0
     identities = enricher.identities
     grouper = DuplicateGrouper()
@@ -158,11 +214,15 @@ def enrich_pending(
         result = enricher.enrich([r[1] for r in rows])
         groups = grouper.assign([(r[0], r[2], r[1]) for r in rows], index)
         enrichments, embeddings = enrichment_frames(ids, result, identities, groups, _now())
-        brand_rows = per_brand.frame(ids, [r[1] for r in rows], [r[3] for r in rows], result) if per_brand else None
+        texts, brands = [r[1] for r in rows], [r[3] for r in rows]
+        brand_rows = per_brand.frame(ids, texts, brands, result) if per_brand else None
+        relevance_rows = relevance.frame(ids, texts, brands, result) if relevance else None
         with transaction(con):
             insert_frame(con, "insert_embeddings", "incoming_embeddings", embeddings)
             if brand_rows is not None and len(brand_rows):
                 insert_frame(con, "insert_brand_sentiments", "incoming_brand_sentiments", brand_rows)
+            if relevance_rows is not None and len(relevance_rows):
+                insert_frame(con, "insert_brand_relevance", "incoming_brand_relevance", relevance_rows)
             insert_frame(con, "insert_enrichments", "incoming_enrichments", enrichments)
         done += len(ids)
         if progress:

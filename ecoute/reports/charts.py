@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from plotly.utils import PlotlyJSONEncoder
 
 from ecoute.reports.data import AnsweringPoint, DayCounts, Grain, ReportData, SharePoint, Slice, Topic
-from ecoute.reports.narrative import duration, language
+from ecoute.reports.narrative import clip, duration, language
 
 WEEKLY_AFTER_DAYS = 45  # longer periods show sentiment per week, not per day
 MARKERS_UP_TO = 21  # lines with this many points or fewer also mark each point
@@ -102,9 +102,7 @@ def _figure_json(figure: go.Figure, image_name: str) -> str:
 
 def _label(text: str, limit: int | None = None) -> str:
     """Text plotly shows as written: its markup characters as entities, which it decodes."""
-    if limit and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return clip(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _layout(fig: go.Figure, **extra: object) -> go.Figure:

@@ -148,6 +148,14 @@ class Previous:
 
 
 @dataclass(frozen=True)
+class SetAside:
+    """Keyword matches left out of the report as not about the brand (``off_topic_matches``)."""
+
+    matches: int
+    example: str | None
+
+
+@dataclass(frozen=True)
 class ReportData:
     summary: Summary
     daily: tuple[DayCounts, ...]  # every brand of the comparison set, every day
@@ -161,6 +169,7 @@ class ReportData:
     responsiveness: tuple[Responsiveness, ...]  # the brand first, then its competitors
     answering: tuple[AnsweringPoint, ...]
     readiness: tuple[Readiness, ...] = ()  # from when each detector judges the brand
+    set_aside: SetAside = SetAside(0, None)
 
     @property
     def not_judged(self) -> tuple[Readiness, ...]:
@@ -211,6 +220,7 @@ def load_report_data(
         responsiveness=_responsiveness(con, brand.name, peers, period_start, period_end),
         answering=tuple(AnsweringPoint(*row) for row in answering),
         readiness=tuple(readiness(con, [brand.name], detection or Detection()).get(brand.name, [])),
+        set_aside=SetAside(*run(con, "report_set_aside", {"brand": brand.name, **period}).fetchall()[0]),
     )
 
 

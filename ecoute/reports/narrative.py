@@ -144,3 +144,21 @@ def _answering(data: ReportData) -> str:
 def names(items: tuple[str, ...]) -> str:
     """'Norvo', 'Norvo and Brio', 'Norvo, Brio and Cato'."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def set_aside(data: ReportData) -> str | None:
+    """What the relevance model left out, said once so that nobody wonders where posts went."""
+    left = data.set_aside
+    if not left.matches:
+        return None
+    posts = "post" if left.matches == 1 else "posts"
+    example = f", e.g. “{clip(' '.join(left.example.split()), 120)}”" if left.example else ""
+    return (
+        f"{left.matches} {posts} that only share the name {data.summary.brand} were left out as not about the "
+        f"brand{example} (the off_topic_matches view lists them)."
+    )
+
+
+def clip(text: str, limit: int | None) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis saying so."""
+    return text[: limit - 1].rstrip() + "…" if limit and len(text) > limit else text

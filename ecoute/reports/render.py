@@ -91,6 +91,7 @@ def write_report(
         "history": narrative.history(data),
         "kpis": kpis(data),
         "compared_with": compared_with(data),
+        "set_aside": narrative.set_aside(data),
         "answering": data.brand_responsiveness,
         "charts": build_charts(data, image_name=stem),
         "kinds": KINDS,
@@ -223,9 +224,7 @@ _MD_ACTIVE = re.compile(r"([\\`*_\[\]<>|#])")
 def md_text(text: Any, limit: int | None = None) -> str:
     """Mention text fit to quote in Markdown chat messages: one line, markup characters
     backslash-escaped, @-mentions defused so a quote cannot ping a channel."""
-    line = " ".join(str(text).split())
-    if limit and len(line) > limit:
-        line = line[: limit - 1].rstrip() + "…"
+    line = narrative.clip(" ".join(str(text).split()), limit)
     line = _MD_ACTIVE.sub(r"\\\1", line)
     return line.replace("@", "@\u200b")
 

@@ -1,5 +1,5 @@
 INSERT INTO brand_settings BY NAME
-SELECT brand, terms, competitors, languages, now()::TIMESTAMP AS updated_at FROM incoming_brands
+SELECT brand, terms, competitors, languages, relevance_threshold, now()::TIMESTAMP AS updated_at FROM incoming_brands
 ON CONFLICT (brand) DO UPDATE SET
     terms = excluded.terms, competitors = excluded.competitors, languages = excluded.languages,
-    updated_at = excluded.updated_at;
+    relevance_threshold = excluded.relevance_threshold, updated_at = excluded.updated_at;
