@@ -35,13 +35,14 @@ from ecoute.reports import write_report
 
 @task(name="collect", cache_policy=NO_CACHE, retries=0)  # retried inside, by the Fetcher: never twice
 @said_in_one_line
-def collect(settings: Settings, source_name: str) -> pipeline.Collected | State:
+def collect(settings: Settings, source_name: str) -> pipeline.Collected:
     source = next(s for s in settings.sources if s.name == source_name)
     with _warehouse(settings) as con:  # closed before any network I/O
         since = pipeline.read_watermarks(con, source.name, settings.brands_for(source))
     collected = pipeline.collect_source(settings, source, since=since)
-    if collected.failure is not None:  # the Fetcher has retried already: failed, said in one line, no traceback
-        return Failed(message=f"{type(collected.failure).__name__}: {collected.failure}")
+    # its own type (SourceUnavailable, ParseError...), the Fetcher having retried already:
+    # said_in_one_line makes it this task's one-line Failed state, with no traceback
+    collected.raise_failure()
     return collected
 
 
@@ -179,8 +180,8 @@ def listen(settings_path: str = "ecoute.toml", sources: list[str] | None = None)
         if log.skipped:
             return Completed(name="Skipped", message=f"nothing to do: caught up by {log.skipped}")
         _listen(settings, log.stats, sources)
-        log.status = "partial" if pipeline.run_failures(log.stats) else "completed"
-    failures = pipeline.run_failures(log.stats)
+        failures = pipeline.run_failures(log.stats)
+        log.status = "partial" if failures else "completed"
     if failures:
         message = "\n".join(failures)
         return Failed(name="Partial", message=message, data=RunFailed(message, log.stats))

@@ -20,7 +20,6 @@ writer left it, which a Parquet export would not, and no reader ever waits.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
@@ -36,11 +35,11 @@ from typing import IO
 
 import duckdb
 
+from ecoute.core.errors import CANNOT_WRITE
 from ecoute.warehouse.connection import open_file
 from ecoute.warehouse.errors import WarehouseBusy, WarehouseMissing
 
 POLL_SECONDS = 0.25
-_CANNOT_WRITE = {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def snapshot_of(path: Path) -> Path:
@@ -91,7 +90,7 @@ def current_writer(path: Path) -> Writer | None:
             if _try_lock(handle):  # nobody holds it: the file is what a finished writer left
                 return None
     except OSError as error:
-        if error.errno not in _CANNOT_WRITE:
+        if error.errno not in CANNOT_WRITE:
             raise
         return None  # a read-only folder: nobody can be writing there
     return _read_holder(lock) or Writer("another ecoute process", 0, "?", datetime.now(UTC))
@@ -181,7 +180,7 @@ def read_connection(path: Path) -> duckdb.DuckDBPyConnection:
         except WarehouseBusy:
             pass  # a run started meanwhile: it will publish when it is done
         except OSError as error:
-            if error.errno not in _CANNOT_WRITE:
+            if error.errno not in CANNOT_WRITE:
                 raise
             return open_file(path, read_only=True)  # cannot write here, so nobody writes here either
     if not snapshot.exists():  # the very first run is still writing

@@ -37,7 +37,7 @@ class StorageError(EcouteError):
 
 
 _FULL = {errno.ENOSPC, errno.EDQUOT}
-_REFUSED = {errno.EROFS, errno.EACCES, errno.EPERM}
+CANNOT_WRITE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})  # a read-only place, or not ours to write
 
 
 def storage_problem(error: BaseException) -> StorageError | None:
@@ -68,7 +68,7 @@ def _storage_problem_in(error: BaseException) -> StorageError | None:
             "([warehouse] path) and the reports ([reports] dir) to a bigger disk, then run again; "
             "the step that failed was rolled back, so running again does not double anything"
         )
-    if code in _REFUSED or "Read-only file system" in text or "Permission denied" in text:
+    if code in CANNOT_WRITE or "Read-only file system" in text or "Permission denied" in text:
         cause = error.strerror if isinstance(error, OSError) and error.strerror else "not writable"
         return StorageError(
             f"cannot write{what} ({cause}): make that folder writable by this user, or point "
